@@ -1,0 +1,3 @@
+"""sklearn-ecg: scikit-learn compatible multi-label arrhythmia classification from ECGs."""
+
+__version__ = "0.1.0.dev0"
