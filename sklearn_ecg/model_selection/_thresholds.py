@@ -1,0 +1,433 @@
+"""Per-class decision thresholds tuned on out-of-fold training probabilities."""
+
+import dataclasses
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _num_samples, check_is_fitted
+from tqdm.auto import tqdm
+
+from ..classes import scored_classes
+from ..metrics._checks import check_indicator, check_scores
+from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
+from ._split import MultilabelStratifiedKFold
+
+_MIN_GAIN = 1e-12  # a threshold moves only for a gain above rounding noise
+
+
+def apply_thresholds(proba, thresholds, *, at_least_one=True):
+    """Binary multi-label predictions from probabilities and per-class thresholds.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_records, n_classes) or list of \
+            n_classes arrays of shape (n_records, 2)
+        Probability of each class (the second column of each array in the
+        list form).
+    thresholds : float or array-like of shape (n_classes,)
+        A class is predicted where its probability is ``>=`` its threshold.
+    at_least_one : bool, default=True
+        Give a record that no class reaches its highest-probability class,
+        so that every record gets a diagnosis, as the challenge expects.
+
+    Returns
+    -------
+    y_pred : ndarray of int of shape (n_records, n_classes)
+        0/1 predictions.
+
+    Examples
+    --------
+    >>> from sklearn_ecg.model_selection import apply_thresholds
+    >>> proba = [[0.7, 0.2, 0.4], [0.1, 0.3, 0.2]]
+    >>> apply_thresholds(proba, [0.5, 0.5, 0.3])
+    array([[1, 0, 1],
+           [0, 1, 0]])
+    """
+    proba = check_scores(proba, "proba")
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    if thresholds.ndim > 1 or (thresholds.ndim == 1 and len(thresholds) != proba.shape[1]):
+        raise ValueError(
+            f"thresholds must be a float or have one entry per class ({proba.shape[1]}); "
+            f"got shape {thresholds.shape}."
+        )
+    y_pred = proba >= thresholds
+    if at_least_one:
+        _ensure_one_label(y_pred, proba)
+    return y_pred.astype(int)
+
+
+class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Multi-label classifier whose per-class thresholds maximise a challenge metric.
+
+    The multi-label counterpart of ``TunedThresholdClassifierCV``, done
+    honestly: the thresholds are chosen on out-of-fold probabilities of the
+    training data (an inner cross-validation), never on the data the tuned
+    model is later scored on. Coordinate ascent starts every class at 0.5
+    and, class after class, moves its threshold to the grid value that most
+    improves the metric of the whole prediction, all grid values of a class
+    being scored in one vectorised call; ``n_passes`` sweeps over the
+    classes. The estimator is then refitted on all the training data.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Multi-label classifier with ``fit`` and ``predict_proba`` (an
+        ``(n_records, n_classes)`` array or a list of ``(n_records, 2)``
+        arrays).
+    scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, \
+            default="challenge"
+        Metric of the binary predictions to maximise (see
+        :func:`sklearn_ecg.metrics.make_cinc_scorers`).
+    thresholds : int or array-like of shape (n_thresholds,), default=19
+        Candidate thresholds, or their number, evenly spaced inside (0, 1):
+        19 gives 0.05, 0.10, ..., 0.95.
+    cv : int, cross-validation generator or iterable, default=5
+        Inner split of the training data for the out-of-fold
+        probabilities; an int means ``MultilabelStratifiedKFold(cv,
+        shuffle=True, random_state=random_state)``. It must put every
+        record in exactly one test fold.
+    n_passes : int, default=2
+        Sweeps of coordinate ascent over the classes.
+    at_least_one : bool, default=True
+        Give a record that no class reaches its highest-probability class
+        (see :func:`apply_thresholds`), in tuning and in ``predict``.
+    classes : array-like of str of shape (n_classes,), default=None
+        SNOMED-CT code of each column of ``y``. None: the year's scored
+        classes if ``y`` has as many columns, else unnamed. The challenge
+        metric needs codes including the normal class.
+    year : {2020, 2021}, default=2020
+        Whose weight matrix the challenge metric uses.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the inner split when ``cv`` is an int.
+    n_jobs : int, default=None
+        Inner folds fitted in parallel (joblib).
+    verbose : int, default=0
+        Show a progress bar over the inner folds if positive.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The estimator refitted on all the training data.
+    thresholds_ : ndarray of shape (n_classes,)
+        Tuned threshold of each class.
+    best_score_ : float
+        The metric of the tuned thresholds on the out-of-fold probabilities
+        (a slightly optimistic estimate: it selected the thresholds).
+    classes_ : ndarray of shape (n_classes,)
+        Codes of the columns (``classes``, or the year's table), or
+        ``0 .. n_classes - 1`` when unnamed.
+    n_features_in_ : int
+        Number of features the refitted estimator saw, if it records it.
+
+    See Also
+    --------
+    apply_thresholds : The decision rule, for reuse on stored probabilities.
+    sklearn.model_selection.TunedThresholdClassifierCV : Binary counterpart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multioutput import MultiOutputClassifier
+    >>> from sklearn_ecg.model_selection import MultilabelThresholdTuner
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(120, 3))
+    >>> y = np.column_stack([X[:, 0] > 0.5, X[:, 1] > 1.0, X[:, 0] <= 0.5]).astype(int)
+    >>> tuner = MultilabelThresholdTuner(
+    ...     MultiOutputClassifier(LogisticRegression()), cv=3, random_state=0,
+    ...     classes=["164889003", "164890007", "426783006"])
+    >>> tuner.fit(X, y).predict(X[:2]).shape
+    (2, 3)
+    >>> tuner.thresholds_.shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "scoring": [StrOptions(set(LABEL_METRICS))],
+        "thresholds": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "at_least_one": ["boolean"],
+        "classes": ["array-like", None],
+        "year": [Options(Integral, {2020, 2021})],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        scoring="challenge",
+        thresholds=19,
+        cv=5,
+        n_passes=2,
+        at_least_one=True,
+        classes=None,
+        year=2020,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.scoring = scoring
+        self.thresholds = thresholds
+        self.cv = cv
+        self.n_passes = n_passes
+        self.at_least_one = at_least_one
+        self.classes = classes
+        self.year = year
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, groups=None):
+        """Tune the thresholds on inner out-of-fold probabilities, then refit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+            Training records, passed to the estimator as they are.
+        y : array-like of shape (n_records, n_classes)
+            Binary indicator matrix.
+        groups : array-like of shape (n_records,), default=None
+            Passed to the inner splitter's ``split``.
+
+        Returns
+        -------
+        self : object
+            Fitted tuner.
+        """
+        y = _check_target(y)
+        if _num_samples(X) != len(y):
+            raise ValueError(f"X has {_num_samples(X)} records but y has {len(y)}.")
+        self.classes_ = self._column_codes(y.shape[1])
+        metric = stacked_label_metric(
+            self.scoring, classes=self.classes, year=self.year, n_columns=y.shape[1]
+        )
+        grid = self._grid()
+        # The estimator gets the usual 0/1 integer indicator matrix.
+        proba = self._out_of_fold_proba(X, y.astype(np.int64), groups)
+        self.thresholds_, self.best_score_ = _coordinate_ascent(
+            y, proba, grid, metric, n_passes=self.n_passes, at_least_one=self.at_least_one
+        )
+        self.estimator_ = clone(self.estimator).fit(X, y.astype(np.int64))
+        return self
+
+    def predict_proba(self, X):
+        """Probability of each class from the refitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+            Records.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_records, n_classes)
+        """
+        check_is_fitted(self)
+        return _positive_proba(self.estimator_, X, len(self.classes_))
+
+    def predict(self, X):
+        """Binary predictions with the tuned thresholds.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+            Records.
+
+        Returns
+        -------
+        y_pred : ndarray of int of shape (n_records, n_classes)
+        """
+        return apply_thresholds(
+            self.predict_proba(X), self.thresholds_, at_least_one=self.at_least_one
+        )
+
+    @available_if(lambda self: hasattr(self.estimator, "decision_function"))
+    def decision_function(self, X):
+        """The refitted estimator's decision function.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+            Records.
+
+        Returns
+        -------
+        decision : ndarray
+            As the estimator returns it.
+        """
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X)
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the refitted estimator."""
+        return self.estimator_.n_features_in_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags = dataclasses.replace(get_tags(self.estimator).input_tags)
+        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+    def _column_codes(self, n_columns):
+        if self.classes is not None:
+            codes = np.asarray(self.classes).astype(str)
+            if codes.shape != (n_columns,):
+                raise ValueError(
+                    f"classes names {codes.size} classes but y has {n_columns} columns."
+                )
+            return codes
+        table = scored_classes(self.year)
+        if n_columns == table.n_classes:
+            return np.array(table.classes)
+        return np.arange(n_columns)
+
+    def _grid(self):
+        if isinstance(self.thresholds, Integral):
+            return np.linspace(0.0, 1.0, self.thresholds + 2)[1:-1]
+        grid = np.asarray(self.thresholds, dtype=np.float64)
+        if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():
+            raise ValueError("thresholds must be a non-empty 1-D array of finite values.")
+        return grid
+
+    def _out_of_fold_proba(self, X, y, groups):
+        if isinstance(self.cv, Integral):
+            cv = MultilabelStratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        else:
+            cv = check_cv(self.cv)
+        splits = list(cv.split(X, y, groups))
+        fold_probas = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_predict_proba)(clone(self.estimator), X, y, train, test)
+            for train, test in tqdm(splits, desc="inner folds", disable=not self.verbose)
+        )
+        proba = np.full(y.shape, np.nan)
+        times_tested = np.zeros(len(y), dtype=int)
+        for (_, test), fold_proba in zip(splits, fold_probas):
+            proba[test] = fold_proba
+            times_tested[test] += 1
+        if (times_tested != 1).any():
+            raise ValueError(
+                "cv must put every training record in exactly one test fold; "
+                f"{np.sum(times_tested != 1)} records are not."
+            )
+        return proba
+
+
+def _check_target(y):
+    if y is None:
+        raise ValueError(
+            "MultilabelThresholdTuner requires y to be passed, but the target y is None."
+        )
+    target_type = type_of_target(y, input_name="y", raise_unknown=True)
+    if target_type not in ("binary", "multilabel-indicator"):
+        raise ValueError(
+            "y must be a binary indicator matrix (n_records, n_classes); the type of "
+            f"the target is {target_type}."
+        )
+    return check_indicator(y, "y")
+
+
+def _fit_predict_proba(estimator, X, y, train, test):
+    estimator.fit(_safe_indexing(X, train), y[train])
+    return _positive_proba(estimator, _safe_indexing(X, test), y.shape[1])
+
+
+def _positive_proba(estimator, X, n_classes):
+    """Probability of the positive class of each column, as one array.
+
+    Handles the list of per-output arrays of scikit-learn's multi-output
+    classifiers, including an output that saw a single class in training
+    (its array then has one column).
+    """
+    proba = estimator.predict_proba(X)
+    fitted_classes = getattr(estimator, "classes_", None)
+    if isinstance(proba, list):
+        labels = fitted_classes if isinstance(fitted_classes, list) else [None] * len(proba)
+        proba = np.column_stack([_positive_column(p, c) for p, c in zip(proba, labels)])
+    else:
+        proba = np.asarray(proba, dtype=np.float64)
+        if n_classes == 1 and _columns_are_binary_classes(fitted_classes, proba):
+            # A single-output estimator fitted on the one column of y: its
+            # columns are the values 0 and 1 it saw, not labels.
+            proba = _positive_column(proba, fitted_classes)[:, None]
+    if proba.shape != (_num_samples(X), n_classes):
+        raise ValueError(
+            f"predict_proba of {type(estimator).__name__} gave shape {proba.shape}; "
+            f"expected ({_num_samples(X)}, {n_classes}) or a list of {n_classes} "
+            "(n_records, 2) arrays."
+        )
+    return proba
+
+
+def _columns_are_binary_classes(fitted_classes, proba):
+    if fitted_classes is None or isinstance(fitted_classes, list) or proba.ndim != 2:
+        return False
+    fitted_classes = np.asarray(fitted_classes)
+    return (
+        fitted_classes.shape == (proba.shape[1],)
+        and fitted_classes.dtype.kind in "biuf"
+        and set(fitted_classes.tolist()) <= {0, 1}
+    )
+
+
+def _positive_column(proba, labels):
+    proba = np.asarray(proba, dtype=np.float64)
+    if labels is None:
+        return proba[:, -1]
+    positive = np.flatnonzero(np.asarray(labels) == 1)
+    return proba[:, positive[0]] if positive.size else np.zeros(len(proba))
+
+
+def _coordinate_ascent(y, proba, grid, metric, *, n_passes, at_least_one):
+    """Per-class thresholds by coordinate ascent from 0.5; returns them and the score."""
+    thresholds = np.full(y.shape[1], 0.5)
+    current = proba >= thresholds
+    start = apply_thresholds(proba, thresholds, at_least_one=at_least_one).astype(bool)
+    best = _finite(metric(y, start))
+    most_probable = proba.argmax(axis=1)
+    for _ in range(n_passes):
+        for k in range(y.shape[1]):
+            others = current.copy()
+            others[:, k] = False
+            column = proba[:, k] >= grid[:, None]
+            candidates = np.repeat(others[None], len(grid), axis=0)
+            candidates[:, :, k] = column
+            if at_least_one:
+                # Empty records are found on (grid, records), not on the stack.
+                grid_index, record = np.nonzero(~others.any(axis=1) & ~column)
+                candidates[grid_index, record, most_probable[record]] = True
+            scores = _finite(metric(y, candidates))
+            pick = np.argmax(scores)
+            if scores[pick] > best + _MIN_GAIN:
+                best, thresholds[k] = scores[pick], grid[pick]
+                current[:, k] = column[pick]
+    return thresholds, float(best)
+
+
+def _finite(scores):
+    """NaN (a metric undefined for a prediction) ranks below every number."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.where(np.isnan(scores), -np.inf, scores)
+
+
+def _ensure_one_label(y_pred, proba):
+    """Switch on, in place, the most probable class of every empty prediction."""
+    empty = np.nonzero(~y_pred.any(axis=-1))
+    y_pred[(*empty, proba.argmax(axis=1)[empty[-1]])] = True

@@ -1,0 +1,263 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, ShuffleSplit, cross_validate
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_ecg.classes import scored_classes
+from sklearn_ecg.metrics import challenge_metric, g_beta_measure, make_cinc_scorers
+from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds
+
+CODES = ["164889003", "164890007", "426783006"]  # AF, AFL, sinus rhythm
+
+
+def _data(n, seed=0):
+    """Three labels; AFL is rare and weakly signalled, so 0.5 misses it."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    af = X[:, 0] > 0.5
+    afl = X[:, 1] + 0.8 * rng.normal(size=n) > 1.6
+    normal = ~af & ~afl
+    return X, np.column_stack([af, afl, normal]).astype(int)
+
+
+def _tuner(**params):
+    defaults = dict(classes=CODES, cv=3, random_state=0)
+    return MultilabelThresholdTuner(KNeighborsClassifier(9), **{**defaults, **params})
+
+
+def _oof_proba(X, y, splits):
+    proba = np.zeros(y.shape)
+    for train, test in splits:
+        model = KNeighborsClassifier(9).fit(X[train], y[train])
+        proba[test] = np.column_stack([p[:, 1] for p in model.predict_proba(X[test])])
+    return proba
+
+
+class TestApplyThresholds:
+    def test_per_class_thresholds_inclusive(self):
+        proba = np.array([[0.5, 0.2], [0.49, 0.9]])
+        np.testing.assert_array_equal(apply_thresholds(proba, [0.5, 0.9]), [[1, 0], [0, 1]])
+        np.testing.assert_array_equal(apply_thresholds(proba, 0.3), [[1, 0], [1, 1]])
+
+    def test_empty_rows_get_their_most_probable_class(self):
+        proba = np.array([[0.1, 0.4, 0.2], [0.3, 0.1, 0.2], [0.9, 0.8, 0.1]])
+        np.testing.assert_array_equal(
+            apply_thresholds(proba, 0.5), [[0, 1, 0], [1, 0, 0], [1, 1, 0]]
+        )
+        np.testing.assert_array_equal(
+            apply_thresholds(proba, 0.5, at_least_one=False), [[0, 0, 0], [0, 0, 0], [1, 1, 0]]
+        )
+
+    def test_list_of_predict_proba_arrays(self):
+        proba = np.array([[0.7, 0.2], [0.1, 0.6]])
+        as_list = [np.column_stack([1 - proba[:, k], proba[:, k]]) for k in range(2)]
+        np.testing.assert_array_equal(apply_thresholds(as_list, 0.5), apply_thresholds(proba, 0.5))
+
+    def test_bad_thresholds(self):
+        with pytest.raises(ValueError, match=r"one entry per class \(2\); got shape \(3,\)"):
+            apply_thresholds(np.zeros((2, 2)), [0.5, 0.5, 0.5])
+        with pytest.raises(ValueError, match="NaN"):
+            apply_thresholds(np.array([[np.nan, 0.5]]), 0.5)
+
+
+def test_best_score_is_the_metric_of_the_tuned_thresholds_on_out_of_fold_proba():
+    X, y = _data(150)
+    splits = list(KFold(3, shuffle=True, random_state=0).split(X))
+    tuner = _tuner(cv=splits).fit(X, y)
+    proba = _oof_proba(X, y, splits)
+    tuned = challenge_metric(y, apply_thresholds(proba, tuner.thresholds_), classes=CODES)
+    untuned = challenge_metric(y, apply_thresholds(proba, 0.5), classes=CODES)
+    assert tuner.best_score_ == pytest.approx(tuned, abs=1e-12)
+    assert tuner.best_score_ >= untuned
+    on_grid = np.isclose(tuner.thresholds_[:, None], np.arange(1, 20) * 0.05)
+    assert on_grid.any(axis=1).all()
+
+
+def test_converged_thresholds_are_a_local_optimum_of_the_naive_metric():
+    X, y = _data(120, seed=1)
+    splits = list(KFold(3, shuffle=True, random_state=1).split(X))
+    grid = np.array([0.1, 0.2, 0.3, 0.5, 0.7])
+    tuner = _tuner(cv=splits, thresholds=grid, n_passes=8, scoring="g2").fit(X, y)
+    proba = _oof_proba(X, y, splits)
+    best = g_beta_measure(y, apply_thresholds(proba, tuner.thresholds_))
+    assert best == pytest.approx(tuner.best_score_, abs=1e-12)
+    for k in range(3):
+        for value in grid:  # one Python call per candidate: the naive search
+            moved = tuner.thresholds_.copy()
+            moved[k] = value
+            assert g_beta_measure(y, apply_thresholds(proba, moved)) <= best + 1e-12
+
+
+def test_tuning_helps_held_out_data():
+    X, y = _data(400, seed=2)
+    X_test, y_test = _data(3000, seed=3)
+    tuner = _tuner().fit(X, y)
+    assert tuner.thresholds_[1] < 0.5  # the rare, weak class gets a lower threshold
+    plain = apply_thresholds(tuner.predict_proba(X_test), 0.5)
+    assert challenge_metric(y_test, tuner.predict(X_test), classes=CODES) > challenge_metric(
+        y_test, plain, classes=CODES
+    )
+
+
+def test_thresholds_are_never_tuned_on_predictions_of_seen_records():
+    # 1-NN recalls its training labels perfectly, so in-sample tuning would
+    # score 1; on out-of-fold probabilities random labels cannot be learnt.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = (rng.random((90, 3)) < 0.4).astype(int)
+    tuner = MultilabelThresholdTuner(
+        KNeighborsClassifier(n_neighbors=1), classes=CODES, cv=3, random_state=0
+    ).fit(X, y)
+    assert challenge_metric(y, tuner.predict(X), classes=CODES) == 1.0
+    assert tuner.best_score_ < 0.6
+
+
+_FIT_LOG = []
+
+
+class _Spy(ClassifierMixin, BaseEstimator):
+    """Records which rows (by the id in column 0) it fits on and predicts."""
+
+    def fit(self, X, y):
+        self.seen_ = set(X[:, 0].astype(int))
+        self.model_ = KNeighborsClassifier(3).fit(X[:, 1:], y)
+        return self
+
+    def predict_proba(self, X):
+        _FIT_LOG.append((self.seen_, set(X[:, 0].astype(int))))
+        return self.model_.predict_proba(X[:, 1:])
+
+
+def test_inner_folds_predict_only_records_they_did_not_fit():
+    X, y = _data(60)
+    X = np.column_stack([np.arange(60), X])
+    _FIT_LOG.clear()
+    tuner = MultilabelThresholdTuner(_Spy(), classes=CODES, cv=4, random_state=0).fit(X, y)
+    assert len(_FIT_LOG) == 4
+    predicted = set()
+    for seen, scored in _FIT_LOG:
+        assert not seen & scored
+        predicted |= scored
+    assert predicted == set(range(60))
+    assert tuner.estimator_.seen_ == set(range(60))  # the refit uses all records
+
+
+def test_in_pipeline_and_cross_validate():
+    X, y = _data(150)
+    pipeline = make_pipeline(StandardScaler(), _tuner(thresholds=9))
+    results = cross_validate(pipeline, X, y, cv=3, scoring=make_cinc_scorers(classes=CODES))
+    assert np.isfinite(results["test_challenge"]).all()
+    assert np.isfinite(results["test_macro_auroc"]).all()
+
+
+def test_fitted_attributes_and_prediction_shapes():
+    X, y = _data(120)
+    tuner = _tuner().fit(X, y)
+    assert tuner.classes_.tolist() == CODES
+    assert tuner.thresholds_.shape == (3,)
+    assert tuner.n_features_in_ == 4
+    assert tuner.predict_proba(X).shape == (120, 3)
+    assert tuner.predict(X).sum(axis=1).min() >= 1
+    assert not hasattr(tuner, "decision_function")  # KNeighborsClassifier has none
+    np.testing.assert_array_equal(_tuner().fit(X, y).thresholds_, tuner.thresholds_)
+
+
+@pytest.mark.filterwarnings("ignore:A column-vector y was passed")
+def test_decision_function_passes_through():
+    X, y = _data(80)
+    tuner = MultilabelThresholdTuner(
+        LogisticRegression(), scoring="macro_f1", at_least_one=False, cv=2, random_state=0
+    ).fit(X, y[:, :1])
+    np.testing.assert_allclose(tuner.decision_function(X), tuner.estimator_.decision_function(X))
+    assert tuner.predict(X).shape == (80, 1)
+
+
+def test_default_classes_are_the_year_table_when_the_width_matches():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.zeros((60, 24), dtype=int)
+    y[np.arange(60), rng.integers(0, 24, 60)] = 1
+    tuner = MultilabelThresholdTuner(
+        KNeighborsClassifier(5), thresholds=3, n_passes=1, cv=2, random_state=0
+    ).fit(X, y)
+    assert tuner.classes_.tolist() == list(scored_classes(2020).classes)
+
+
+@pytest.mark.parametrize(
+    "params, y_columns, error, match",
+    [
+        ({"classes": None}, 3, ValueError, "pass classes="),
+        ({"classes": CODES[:2]}, 3, ValueError, "classes names 2 classes but y has 3 columns"),
+        ({"scoring": "macro_auroc"}, 3, ValueError, "scoring"),
+        ({"cv": ShuffleSplit(2, test_size=0.3, random_state=0)}, 3, ValueError, "exactly one"),
+        ({"thresholds": [0.2, np.nan]}, 3, ValueError, "finite"),
+    ],
+)
+def test_bad_parameters(params, y_columns, error, match):
+    X, y = _data(60)
+    with pytest.raises(error, match=match):
+        _tuner(**params).fit(X, y[:, :y_columns])
+
+
+def test_bad_targets_and_estimators():
+    X, y = _data(30)
+    with pytest.raises(ValueError, match="type of the target is continuous"):
+        _tuner().fit(X, y * 0.5)
+    with pytest.raises(ValueError, match="requires y"):
+        _tuner().fit(X, None)
+    with pytest.raises(ValueError, match="predict_proba"):
+        MultilabelThresholdTuner(object()).fit(X, y)
+
+
+# Justified failures: the tuner is multi-label only, and its predictions follow
+# the tuned thresholds rather than sklearn's binary conventions.
+_MULTILABEL_ONLY = {
+    "check_estimators_dtypes": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
+    "check_fit2d_1feature": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
+    "check_classifier_data_not_an_array": "the check's target has labels {1, 2}, not 0/1",
+    "check_classifiers_classes": "the check fits 1-D targets; y must be a 2-D indicator matrix",
+    "check_classifiers_train": "predict returns (n_records, n_classes) even for a single label",
+    "check_classifier_multioutput": "predict applies tuned thresholds, not 0.5 on predict_proba",
+    "check_classifier_not_supporting_multiclass": "refuses multiclass, but as non multi-label, "
+    "not with the binary-only message the check wants",
+    "check_estimator_sparse_array": "predict_proba has a column per label, not the binary (n, 2)",
+    "check_estimator_sparse_matrix": "predict_proba has a column per label, not the binary (n, 2)",
+}
+
+
+@parametrize_with_checks(
+    [
+        MultilabelThresholdTuner(
+            MultiOutputClassifier(LogisticRegression()),
+            scoring="macro_f1",
+            at_least_one=False,  # a single-label check target would be all positive
+            thresholds=5,
+            n_passes=1,
+            cv=2,
+        )
+    ],
+    expected_failed_checks=lambda estimator: _MULTILABEL_ONLY,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.filterwarnings("ignore:A column-vector y was passed")
+def test_positive_probability_of_an_output_that_saw_one_class():
+    X, y = _data(60)
+    y[:, 1] = 0  # AFL never occurs: KNN's per-output array has a single column
+    knn = KNeighborsClassifier(5).fit(X, y)
+    assert knn.predict_proba(X)[1].shape == (60, 1)
+    tuner = MultilabelThresholdTuner(KNeighborsClassifier(5), classes=CODES, cv=3, random_state=0)
+    proba = tuner.fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(proba[:, 1], 0.0)
+    single = MultilabelThresholdTuner(
+        KNeighborsClassifier(5), scoring="macro_f1", at_least_one=False, cv=3, random_state=0
+    ).fit(X, y[:, 1:2])
+    np.testing.assert_array_equal(single.predict_proba(X), 0.0)
