@@ -1,7 +1,6 @@
 """Seeding torch from scikit-learn's ``random_state`` without global state."""
 
 import numpy as np
-import torch
 from sklearn.utils import check_random_state
 
 
@@ -17,6 +16,8 @@ def torch_generator(random_state, device="cpu"):
     global one) gives the same result for the same seed and leaves the
     caller's global random state untouched.
     """
+    import torch  # here, so that numpy-only users of draw_seed don't pay torch's import
+
     generator = torch.Generator(device=device)
     generator.manual_seed(draw_seed(random_state))
     return generator
