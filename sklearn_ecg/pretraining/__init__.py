@@ -1,0 +1,5 @@
+"""Label-free pretraining of ECG encoders."""
+
+from ._self_kd import SelfKDPretrainer
+
+__all__ = ["SelfKDPretrainer"]
