@@ -167,7 +167,7 @@ def main():
               f"{np.log(SelfKDPretrainer(**params).n_prototypes):.2f})", flush=True)
 
     print()
-    print(f"| system | seed | AUROC | AUPRC | ChM (0.5, >= 1 label) |")
+    print("| system | seed | AUROC | AUPRC | ChM (0.5, >= 1 label) |")
     print("|---|---|---|---|---|")
     for seed, name, r in rows:
         print(f"| {name} | {seed} | {r['auroc']:.3f} | {r['auprc']:.3f} | {r['cm']:.3f} |")
@@ -176,7 +176,7 @@ def main():
         mean, spread = values.mean(axis=0), values.std(axis=0)
         print(f"| {name} | mean +- sd | {mean[0]:.3f} +- {spread[0]:.3f} | {mean[1]:.3f} +- {spread[1]:.3f} "
               f"| {mean[2]:.3f} +- {spread[2]:.3f} |")
-    print(f"\nreference (ANCHORS.md, same folds): MiniRocket + ridge AUROC 0.683, AUPRC 0.216, ChM 0.325")
+    print("\nreference (ANCHORS.md, same folds): MiniRocket + ridge AUROC 0.683, AUPRC 0.216, ChM 0.325")
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

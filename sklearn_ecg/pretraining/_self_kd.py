@@ -289,7 +289,8 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         if not continuing:
             self.encoder_kind_ = self.encoder or _DEFAULT_ENCODER[self.modality]
             self.window_ = self.window or _DEFAULT_WINDOW[self.modality]
-        X = self._pad(X)
+        # Records shorter than the window are zero-padded by random_crops
+        # (fit) and sliding_windows (transform).
         if continuing:
             self.net_.max_epochs = self.max_epochs
             self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
@@ -320,7 +321,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         embeddings : ndarray of shape (n_records, n_features_out_), float32
         """
         check_is_fitted(self, "encoder_")
-        X = self._pad(self._check_X(X, reset=False))
+        X = self._check_X(X, reset=False)
         flat = X.reshape(X.shape[0], -1, X.shape[-1])
         windows, record_index = sliding_windows(flat, self.window_, max(1, self.window_ // 2))
         windows = windows.reshape((-1,) + X.shape[1:-1] + (self.window_,))
@@ -394,12 +395,6 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
                 f"fitted on {self.n_leads_in_}; give absent leads as zero channels."
             )
         return X
-
-    def _pad(self, X):
-        short = self.window_ - X.shape[-1]
-        if short <= 0:
-            return X
-        return np.pad(X, [(0, 0)] * (X.ndim - 1) + [(0, short)])
 
     def _build_net(self, X):
         rng = check_random_state(self.random_state)

@@ -12,6 +12,7 @@ from skorch.exceptions import DeviceWarning
 from sklearn_ecg.nn import build_encoder, load_encoder_state
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
+
 # Small and fast: the tiny preset, one local crop, few prototypes.
 FAST = dict(size="tiny", n_local_crops=1, n_prototypes=16, batch_size=8, max_epochs=2)
 
@@ -24,16 +25,6 @@ EXPECTED_FAILED_CHECKS = {
     "check_n_features_in_after_fitting": _N_FEATURES_REASON,
     "check_transformer_general": "transform accepts another record length than fit: " + _N_FEATURES_REASON,
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny models gain nothing from intra-op threads, and on a shared
-    # 2-core machine the threads of parallel test workers fight.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @parametrize_with_checks(
