@@ -71,6 +71,9 @@ def _write_plots(folder, result, class_names):
     except ImportError:
         return []
     fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(12, 5.5))
+    colours = plt.get_cmap("tab20").colors  # distinct for up to 20 classes
+    for ax in (roc_ax, pr_ax):
+        ax.set_prop_cycle(color=colours)
     for j, name in enumerate(class_names):
         truth, score = result.y_true[:, j], result.y_score[:, j]
         if 0 < truth.sum() < len(truth):
