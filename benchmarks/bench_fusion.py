@@ -13,10 +13,11 @@ Every system sees the same folds in one run:
   (random 2.5 s crops, lead masking, record = mean of 50 %-overlap window
   probabilities). Thresholds: 0.5, or tuned on the model's internal
   validation split (training records held out from the gradient steps).
-  Default settings, chosen so that the full run fits 2 CPU cores in about
-  an hour: tiny encoders, 5 pretraining epochs with 2 local crops, up to
-  40 fine-tuning epochs (lr 3e-3, cosine decay, early stopping with
-  patience 10 on a 20 % validation split).
+  Default settings: tiny encoders, 5 pretraining epochs with 2 local
+  crops, up to 40 fine-tuning epochs (lr 3e-3, cosine decay, early
+  stopping with patience 10 on a 20 % validation split). On 2 idle CPU
+  cores a fold takes about 15 s (all 10 folds about 2 minutes per seed);
+  torch slows down many times over when other processes share the cores.
 - ``MiniRocket + ridge``: the anchor of ANCHORS.md (aeon's MiniRocket with
   random_state=0, StandardScaler, RidgeCV(alphas=logspace(-1, 4, 12)) on
   targets +-1; scores sigmoid(3 x decision)). Thresholds: decision > 0, or
@@ -176,8 +177,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two folds, few epochs")
     parser.add_argument("--data", default=str(DEV_DATA))
-    parser.add_argument("--size", default="tiny",
-                        help="encoder preset (tiny: the full run fits 2 CPU cores in about an hour)")
+    parser.add_argument("--size", default="tiny", help="encoder preset (tiny, small or paper)")
     parser.add_argument("--pretrain-epochs", type=int, default=None)
     parser.add_argument("--local-crops", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (at most)")

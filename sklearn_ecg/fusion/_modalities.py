@@ -59,8 +59,8 @@ def _from_prefixes(n_features, feature_names):
             f"{np.sum(~prefixed)} columns have no prefix (e.g. {feature_names[~prefixed][:3].tolist()}). "
             "Name every column '<modality>__...' or pass modalities as a dict."
         )
-    prefixes = np.array([str(name).split("__", 1)[0] for name in feature_names])
-    names = list(dict.fromkeys(prefixes))
+    prefixes = np.array([str(name).split("__", 1)[0] for name in feature_names], dtype=object)
+    names = list(dict.fromkeys(prefixes.tolist()))
     return {name: np.flatnonzero(prefixes == name) for name in names}
 
 

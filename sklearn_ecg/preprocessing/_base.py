@@ -33,6 +33,27 @@ class SignalTransformer(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+    def set_output(self, *, transform=None):
+        """Accept a pipeline's output configuration; the output stays an array.
+
+        ``Pipeline.set_output(transform="pandas")`` configures every step,
+        and fails on a step without this method. Signals and spectrograms
+        are 3-D or 4-D, which no DataFrame holds, so they stay numpy arrays;
+        the 2-D embeddings of later steps (e.g.
+        :class:`~sklearn_ecg.pretraining.SelfKDPretrainer`) become
+        DataFrames with named columns.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            Ignored.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        return self
+
     def _check_X(self, X, *, reset):
         """Validate ``X``; with ``reset``, record its lead count, else check it."""
         X = check_signals(

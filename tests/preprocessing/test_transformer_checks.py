@@ -137,3 +137,14 @@ def test_tags_declare_three_d_input(transformer):
     tags = transformer.__sklearn_tags__()
     assert tags.input_tags.three_d_array and tags.input_tags.two_d_array
     assert set(tags.transformer_tags.preserves_dtype) == {"float32", "float64"}
+
+
+def test_pipeline_set_output_pandas_keeps_signal_arrays():
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
+
+    X = np.random.default_rng(0).normal(size=(4, 12, 100)).astype(np.float32)
+    pipe = make_pipeline(LeadStandardizer(), STFTSpectrogram()).set_output(transform="pandas")
+    out = pipe.fit_transform(X)
+    assert isinstance(out, np.ndarray) and out.shape[:2] == (4, 12)
