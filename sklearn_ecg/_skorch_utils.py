@@ -12,6 +12,10 @@ import pickle
 import torch
 
 
+def silent(*args, **kwargs):
+    """Sink for skorch's messages when ``verbose=0`` (picklable, unlike a lambda)."""
+
+
 def resolve_device(device):
     """Return the torch device name to train on.
 

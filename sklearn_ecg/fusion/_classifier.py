@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from .._random import torch_generator
-from .._skorch_utils import TorchPickleMixin, resolve_device, seeded_torch
+from .._skorch_utils import TorchPickleMixin, resolve_device, seeded_torch, silent
 from .._validation import check_signals
 from ..augmentation import RandomLeadMasking
 from ..classes import scored_classes
@@ -33,9 +33,6 @@ _THRESHOLD_GRID = np.linspace(0.05, 0.95, 19)
 # Fitted attributes of one mode only, removed when a refit uses another.
 _MODE_ATTRIBUTES = ("named_branches_", "modality_columns_", "n_leads_in_", "n_features_in_", "feature_names_in_")
 
-
-def _silent(*args, **kwargs):
-    """Sink for skorch messages when verbose=0 (picklable, unlike a lambda)."""
 
 
 class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition):
@@ -696,7 +693,7 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="train_loss" if valid_data is None else "valid_loss",
                 patience=self.n_iter_no_change, load_best=valid_data is not None,
-                sink=print if self.verbose else _silent,
+                sink=print if self.verbose else silent,
             )))
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))

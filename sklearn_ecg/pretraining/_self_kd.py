@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._random import draw_seed, torch_generator
-from .._skorch_utils import TorchPickleMixin, resolve_device
+from .._skorch_utils import TorchPickleMixin, resolve_device, silent
 from .._validation import check_signals
 from ..nn import DINOLoss, build_encoder, load_encoder_state
 from ..preprocessing import aggregate_windows, sliding_windows
@@ -29,9 +29,6 @@ _DEFAULT_ENCODER = {"time": "xresnet1d", "spectrogram": "se_resnet"}
 _DEFAULT_WINDOW = {"time": 250, "spectrogram": 21}
 _LAYOUT = {"time": "(n_records, n_leads, n_times)", "spectrogram": "(n_records, n_leads, n_freqs, n_frames)"}
 
-
-def _silent(*args, **kwargs):
-    """Sink for skorch messages when verbose=0 (picklable, unlike a lambda)."""
 
 
 class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
@@ -411,7 +408,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         if self.early_stopping is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="train_loss", patience=self.early_stopping, lower_is_better=True,
-                sink=print if self.verbose else _silent,
+                sink=print if self.verbose else silent,
             )))
         if self.verbose:
             callbacks.append(("progress", ProgressBar()))
