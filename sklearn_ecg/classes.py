@@ -12,7 +12,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["ClassTable", "NORMAL_CLASS", "scored_classes", "code_names"]
+__all__ = ["ClassTable", "NORMAL_CLASS", "code_names", "column_codes", "scored_classes"]
 
 NORMAL_CLASS = "426783006"
 """SNOMED-CT code of sinus rhythm, the challenge's normal class."""
@@ -149,3 +149,35 @@ def _merge_groups(column_groups, pairs):
         if code != representative:
             groups[representative].append(code)
     return [groups[code] for (code,) in column_groups if code not in absorbed]
+
+
+def column_codes(classes, n_columns, *, year=2020, target_name="y"):
+    """The ``classes_`` of a multi-label classifier fitted on ``n_columns`` targets.
+
+    Parameters
+    ----------
+    classes : array-like of shape (n_columns,) or None
+        Codes given by the user; None: the year's scored classes when the
+        target has as many columns, else ``0 .. n_columns - 1``.
+    n_columns : int
+        Number of columns of the target.
+    year : {2020, 2021}, default=2020
+        Class table used when ``classes`` is None.
+    target_name : str, default="y"
+        Name of the target in the error message.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_columns,)
+    """
+    if classes is not None:
+        codes = np.asarray(classes)
+        if codes.shape != (n_columns,):
+            raise ValueError(
+                f"classes names {codes.size} classes but {target_name} has {n_columns} columns."
+            )
+        return codes
+    table = scored_classes(year)
+    if n_columns == table.n_classes:
+        return np.array(table.classes)
+    return np.arange(n_columns)

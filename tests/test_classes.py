@@ -57,3 +57,13 @@ def test_class_order_matches_official_scorer(reference_dir):
     cases = json.loads((reference_dir / "cinc" / "metric_cases_2020.json").read_text())
     assert tuple(cases["classes"]) == scored_classes(2020).classes
     assert cases["normal_class"] == NORMAL_CLASS
+
+
+def test_column_codes_given_table_or_unnamed():
+    from sklearn_ecg.classes import column_codes
+
+    np.testing.assert_array_equal(column_codes(["a", "b"], 2), ["a", "b"])
+    assert tuple(column_codes(None, 24, year=2020)) == scored_classes(2020).classes
+    np.testing.assert_array_equal(column_codes(None, 3), [0, 1, 2])
+    with pytest.raises(ValueError, match="classes names 2 classes but Y has 3 columns"):
+        column_codes(["a", "b"], 3, target_name="Y")

@@ -18,7 +18,7 @@ from .._random import torch_generator
 from .._skorch_utils import TorchPickleMixin, resolve_device, seeded_torch, silent
 from .._validation import check_signals
 from ..augmentation import RandomLeadMasking
-from ..classes import scored_classes
+from ..classes import column_codes
 from ..metrics._checks import check_indicator
 from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
 from ..model_selection import MultilabelStratifiedKFold, apply_thresholds
@@ -423,7 +423,7 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
         X = self._check_X(X, reset=True)
         if _num_samples(X) != len(Y):
             raise ValueError(f"X has {_num_samples(X)} records but Y has {len(Y)}.")
-        self.classes_ = self._column_codes(Y.shape[1])
+        self.classes_ = column_codes(self.classes, Y.shape[1], year=self.year, target_name="Y")
         metric = self._tuning_metric(Y.shape[1])
         rng = check_random_state(self.random_state)
         if self.branches is None:
@@ -550,17 +550,6 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
         if reset:
             self.n_leads_in_ = X.shape[1]
         return X  # crops and sliding windows zero-pad records shorter than a window
-
-    def _column_codes(self, n_columns):
-        if self.classes is not None:
-            codes = np.asarray(self.classes)
-            if codes.shape != (n_columns,):
-                raise ValueError(f"classes names {codes.size} classes but Y has {n_columns} columns.")
-            return codes
-        table = scored_classes(self.year)
-        if n_columns == table.n_classes:
-            return np.array(table.classes)
-        return np.arange(n_columns)
 
     def _tuning_metric(self, n_columns):
         """The metric of threshold="tuned", built before training so that bad codes fail early."""

@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm
 
-from ..classes import scored_classes
+from ..classes import column_codes
 from ..metrics._checks import check_indicator, check_scores
 from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
 from ._split import MultilabelStratifiedKFold
@@ -211,7 +211,8 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         y = _check_target(y)
         if _num_samples(X) != len(y):
             raise ValueError(f"X has {_num_samples(X)} records but y has {len(y)}.")
-        self.classes_ = self._column_codes(y.shape[1])
+        classes = None if self.classes is None else np.asarray(self.classes).astype(str)
+        self.classes_ = column_codes(classes, y.shape[1], year=self.year)
         metric = stacked_label_metric(
             self.scoring, classes=self.classes, year=self.year, n_columns=y.shape[1]
         )
@@ -285,19 +286,6 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags
-
-    def _column_codes(self, n_columns):
-        if self.classes is not None:
-            codes = np.asarray(self.classes).astype(str)
-            if codes.shape != (n_columns,):
-                raise ValueError(
-                    f"classes names {codes.size} classes but y has {n_columns} columns."
-                )
-            return codes
-        table = scored_classes(self.year)
-        if n_columns == table.n_classes:
-            return np.array(table.classes)
-        return np.arange(n_columns)
 
     def _grid(self):
         if isinstance(self.thresholds, Integral):
