@@ -9,6 +9,7 @@ from .pretraining import SelfKDPretrainer
 
 __all__ = ["make_default_pipeline"]
 
+_MODALITIES = ("time", "spectrogram")
 # Epochs per size preset: enough to learn on a few hundred records, few
 # enough for ten folds on a 2-core CPU with the tiny preset.
 _EPOCHS = {"tiny": (8, 30), "small": (20, 40), "paper": (100, 100)}
@@ -22,6 +23,7 @@ def make_default_pipeline(
     size="tiny",
     pretrain_epochs=None,
     finetune_epochs=None,
+    branches=("time", "spectrogram"),
     fusion="gate",
     pretraining="fit",
     lead_mask_proba=0.5,
@@ -51,8 +53,12 @@ def make_default_pipeline(
     pretrain_epochs, finetune_epochs : int, default=None
         Epochs of self-KD pretraining and of fine-tuning; None: the size
         preset's defaults.
+    branches : sequence of {"time", "spectrogram"}, default=("time", "spectrogram")
+        Modalities of the classifier, in the gate's order. One of them alone
+        gives a single-modality model (ablation); its gate then has one
+        weight, always 1, and ``fusion="concat"`` is the plain model.
     fusion : {"gate", "concat"}, default="gate"
-        How the two modalities are fused.
+        How the modalities are fused.
     pretraining : {"fit"} or None, default="fit"
         None trains the encoders from random weights (ablation).
     lead_mask_proba : float, default=0.5
@@ -74,7 +80,11 @@ def make_default_pipeline(
     >>> pipe = make_default_pipeline(size="tiny", random_state=0)
     >>> [name for name, _ in pipe.steps]
     ['standardize', 'classifier']
+    >>> time_only = make_default_pipeline(branches=["time"], fusion="concat", pretraining=None)
+    >>> [name for name, _ in time_only[-1].branches]
+    ['time']
     """
+    branches = _check_branches(branches)
     default_pretrain, default_finetune = _EPOCHS[size]
     samples = int(round(window * fs))
     spectrogram = STFTSpectrogram(fs=fs)
@@ -86,19 +96,16 @@ def make_default_pipeline(
         device=device,
         verbose=verbose,
     )
-    branches = [
-        ("time", SelfKDPretrainer(modality="time", window=samples, **pretrainer)),
-        (
-            "spectrogram",
-            make_pipeline(
-                spectrogram,
-                LeadStandardizer(common_scale=True),
-                SelfKDPretrainer(modality="spectrogram", window=frames_per_window, **pretrainer),
-            ),
+    estimators = {
+        "time": lambda: SelfKDPretrainer(modality="time", window=samples, **pretrainer),
+        "spectrogram": lambda: make_pipeline(
+            spectrogram,
+            LeadStandardizer(common_scale=True),
+            SelfKDPretrainer(modality="spectrogram", window=frames_per_window, **pretrainer),
         ),
-    ]
+    }
     classifier = GatedFusionClassifier(
-        branches,
+        [(name, estimators[name]()) for name in branches],
         fusion=fusion,
         pretraining=pretraining,
         window=samples,
@@ -111,3 +118,12 @@ def make_default_pipeline(
         random_state=random_state,
     )
     return Pipeline([("standardize", LeadStandardizer()), ("classifier", classifier)])
+
+
+def _check_branches(branches):
+    names = [branches] if isinstance(branches, str) else list(branches)
+    if not names or len(set(names)) != len(names) or not set(names) <= set(_MODALITIES):
+        raise ValueError(
+            f"branches must be distinct modalities among {_MODALITIES}, at least one; got {branches!r}."
+        )
+    return names

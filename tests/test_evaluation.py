@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from joblib import parallel_config
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from sklearn_ecg.evaluation import cross_val_cinc_report
 from sklearn_ecg.metrics import cinc_report
@@ -66,5 +69,80 @@ def test_per_class_f1_and_counts(labelled):
 def test_parallel_folds_equal_serial(labelled):
     X, y = labelled
     serial = cross_val_cinc_report(_ProbaArrayKNN(), X, y, classes=CODES, cv=3)
-    parallel = cross_val_cinc_report(_ProbaArrayKNN(), X, y, classes=CODES, cv=3, n_jobs=2)
+    # Threads: what is tested is that the folds' outputs return to their records
+    # (process workers would only add seconds of start-up).
+    with parallel_config(backend="threading"):
+        parallel = cross_val_cinc_report(
+            _ProbaArrayKNN(), X, y, classes=CODES, cv=3, n_jobs=2,
+            test_transforms={"scaled": StandardScaler()}, return_gate_weights=True,
+        )
     np.testing.assert_array_equal(serial.y_score, parallel.y_score)
+    assert parallel.test_transforms["scaled"].y_score.shape == y.shape
+
+
+class _CountingKNN(_ProbaArrayKNN):
+    fits = []  # class-level: clones share it
+
+    def fit(self, X, y):
+        type(self).fits.append(len(X))
+        return super().fit(X, y)
+
+
+def test_transformed_test_records_are_scored_by_each_fold_model(labelled):
+    X, y = labelled
+    _CountingKNN.fits.clear()
+    transforms = {"scaled": StandardScaler(), "first_zeroed": FunctionTransformer(_zero_first)}
+    result = cross_val_cinc_report(_CountingKNN(), X, y, classes=CODES, cv=3, test_transforms=transforms)
+    assert len(_CountingKNN.fits) == 3  # one fit per fold, whatever the number of transforms
+    splits = [(np.flatnonzero(result.fold_of != k), np.flatnonzero(result.fold_of == k)) for k in range(3)]
+    for name, transformer in transforms.items():
+        transformed = result.test_transforms[name]
+        for train, test in splits:
+            model = _ProbaArrayKNN().fit(X[train], y[train])
+            # The transformer is fitted on the training records, not the test ones.
+            X_test = clone(transformer).fit(X[train]).transform(X[test])
+            np.testing.assert_array_equal(transformed.y_score[test], model.predict_proba(X_test))
+            np.testing.assert_array_equal(transformed.y_pred[test], model.predict(X_test))
+        assert transformed.pooled == cinc_report(y, transformed.y_score, transformed.y_pred, classes=CODES)
+        assert len(transformed.folds) == 3 and "score_time" in transformed.folds[0]
+    # Zeroing the most informative feature must cost ranking quality.
+    assert result.test_transforms["first_zeroed"].pooled["macro_auroc"] < result.pooled["macro_auroc"] - 0.1
+    np.testing.assert_array_equal(result.test_transforms["scaled"].y_true, y)
+
+
+def _zero_first(X):
+    X = X.copy()
+    X[:, 0] = 0
+    return X
+
+
+class _Gated(_ProbaArrayKNN):
+    """A classifier with a gate whose weights are the first two features it is given."""
+
+    def fit(self, X, y):
+        self.modality_names_ = np.array(["time", "spectrogram"], dtype=object)
+        return super().fit(X, y)
+
+    def gate_weights(self, X):
+        return X[:, :2]
+
+
+def test_gate_weights_are_gathered_out_of_fold(labelled):
+    X, y = labelled
+    result = cross_val_cinc_report(_Gated(), X, y, classes=CODES, cv=3, return_gate_weights=True)
+    np.testing.assert_array_equal(result.gate_weights, X[:, :2])
+    assert result.modality_names.tolist() == ["time", "spectrogram"]
+
+
+def test_gate_weights_of_a_pipeline_see_the_transformed_records(labelled):
+    X, y = labelled
+    pipeline = make_pipeline(FunctionTransformer(lambda X: 10 * X), _Gated())
+    result = cross_val_cinc_report(pipeline, X, y, classes=CODES, cv=3, return_gate_weights=True)
+    np.testing.assert_allclose(result.gate_weights, 10 * X[:, :2])
+
+
+def test_gate_weights_are_none_without_a_gate(labelled):
+    X, y = labelled
+    result = cross_val_cinc_report(_ProbaArrayKNN(), X, y, classes=CODES, cv=3, return_gate_weights=True)
+    assert result.gate_weights is None and result.modality_names is None
+    assert "gate_weights" not in cross_val_cinc_report(_ProbaArrayKNN(), X, y, classes=CODES, cv=3)

@@ -1,0 +1,168 @@
+"""``sklearn-ecg ablation [DATA_DIR]``: the paper's ablation and lead-agnostic tables.
+
+Every model of a table is cross-validated on the same folds. The ablation
+table crosses the fused modalities (time only, spectrogram only, both
+concatenated, both gated) with the pretraining (self-KD or none). The
+lead-agnostic table trains the gated model on 12 leads, with the default
+random lead masking and without, and scores each fold's fitted model on its
+test records reduced to 12, 6, 4, 3, 2 and 1 leads (absent leads zeroed), so
+that a model is fitted once per fold, not once per lead set.
+"""
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import _common
+
+DESCRIPTION = (
+    "The ablation table of the multimodal self-KD paper (time only, "
+    "spectrogram only, concatenation, gate; each with and without self-KD "
+    "pretraining) and the lead-agnostic table (trained on 12 leads with and "
+    "without random lead masking, scored on 12, 6, 4, 3, 2 and 1 leads), by "
+    "the cv command's protocol on the same folds. Prints both tables and "
+    "writes them to the report folder (CSV, and JSON with every fold)."
+)
+METRICS = ("challenge", "macro_auroc", "macro_auprc", "macro_f1", "f2", "g2", "accuracy")
+MODELS = (
+    ("time only", {"branches": ("time",), "fusion": "concat"}),
+    ("spectrogram only", {"branches": ("spectrogram",), "fusion": "concat"}),
+    ("concatenation", {"fusion": "concat"}),
+    ("gate", {"fusion": "gate"}),
+)
+PRETRAINING = (("self-KD", "fit"), ("none", None))
+# Without an override, the lead masking is the default pipeline's.
+LEAD_MASKING = (("random", {}), ("none", {"lead_mask_proba": 0.0}))
+LEAD_COUNTS = (12, 6, 4, 3, 2, 1)
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "ablation", help="ablation and lead-agnostic tables", description=DESCRIPTION
+    )
+    parser.add_argument("data_dir", nargs="?", type=Path, help="folder of NAME.hea + NAME.mat records")
+    parser.add_argument("--tables", choices=("all", "modalities", "leads"), default="all",
+                        help="which tables to make (default: all)")
+    _common.add_data_options(parser, synthetic=True)
+    _common.add_model_options(parser)
+    _common.add_cv_options(parser, report="sklearn_ecg_ablation")
+    parser.set_defaults(run=run)
+
+
+def plan(tables):
+    """Rows of the requested tables: (table, row labels, pipeline options)."""
+    rows = []
+    if tables in ("all", "modalities"):
+        for model, options in MODELS:
+            for pretraining, value in PRETRAINING:
+                rows.append(("modalities", {"model": model, "pretraining": pretraining},
+                             {"fusion": "gate", **options, "pretraining": value}))
+    if tables in ("all", "leads"):
+        for masking, options in LEAD_MASKING:
+            rows.append(("leads", {"lead masking": masking},
+                         {"fusion": "gate", "pretraining": "fit", **options}))
+    return rows
+
+
+def run(args):
+    data = _common.load_records(args)
+    _common.make_report_folder(args)
+    rows = plan(args.tables)
+    # The gated, pretrained model is a row of both tables: cross-validate it once.
+    runs = {}
+    for table, labels, options in rows:
+        entry = runs.setdefault(_key(options), {"options": options, "leads": False, "rows": []})
+        entry["leads"] |= table == "leads"
+        entry["rows"].append(f"{table}: " + ", ".join(f"{k} {v}" for k, v in labels.items()))
+    _common.say(args, f"{len(runs)} cross-validations of {args.folds} folds on "
+                      f"{_common.describe_source(args, data)}")
+    start = time.perf_counter()
+    for i, entry in enumerate(runs.values(), 1):
+        _common.say(args, f"[{i}/{len(runs)}] {'; '.join(entry['rows'])}")
+        entry["result"] = _cross_validate(args, data, entry["options"], entry["leads"])
+    tables = _tables(rows, runs)
+    elapsed = time.perf_counter() - start
+    for name, table in tables.items():
+        _write_csv(args.output / f"{name}.csv", table)
+        print(f"\n{name}\n{format_table(table)}")
+    report = {
+        "settings": {**_common.settings_of(args), "elapsed_s": elapsed},
+        "runs": [
+            {"rows": entry["rows"], "options": entry["options"], "pooled": entry["result"].pooled,
+             "folds": entry["result"].folds}
+            for entry in runs.values()
+        ],
+        "tables": tables,
+    }
+    (args.output / "ablation.json").write_text(json.dumps(report, indent=2, default=_plain))
+    print(f"\n{elapsed:.0f} s; report: {args.output}/")
+    return 0
+
+
+def _cross_validate(args, data, options, lead_sets):
+    from ..evaluation import cross_val_cinc_report
+    from ..model_selection import MultilabelStratifiedKFold
+    from ..pipelines import make_default_pipeline
+    from ..preprocessing import LeadMasker
+
+    transforms = {str(k): LeadMasker(leads=k) for k in LEAD_COUNTS} if lead_sets else None
+    return cross_val_cinc_report(
+        make_default_pipeline(**_common.pipeline_options(args, data.classes, **options)),
+        data.X, data.y, classes=data.classes,
+        cv=MultilabelStratifiedKFold(args.folds, random_state=args.seed),
+        test_transforms=transforms, n_jobs=args.n_jobs, verbose=int(not args.quiet),
+    )
+
+
+def _tables(rows, runs):
+    """Table name -> list of rows (dicts of labels and pooled figures)."""
+    tables = {}
+    for table, labels, options in rows:
+        result = runs[_key(options)]["result"]
+        if table == "modalities":
+            tables.setdefault("ablation", []).append({**labels, **_figures(result)})
+        else:
+            for k in LEAD_COUNTS:
+                figures = _figures(result.test_transforms[str(k)])
+                tables.setdefault("lead_sets", []).append({**labels, "leads": k, **figures})
+    return tables
+
+
+def _figures(result):
+    figures = {name: float(result.pooled[name]) for name in METRICS}
+    figures["challenge_fold_std"] = float(np.nanstd([fold["challenge"] for fold in result.folds]))
+    return figures
+
+
+def format_table(table):
+    """Rows of dicts as aligned text, numbers with three decimals."""
+    columns = list(table[0])
+    cells = [[_cell(row[column]) for column in columns] for row in table]
+    widths = [max(len(column), *(len(row[i]) for row in cells)) for i, column in enumerate(columns)]
+    lines = [" ".join(f"{column:>{width}}" for column, width in zip(columns, widths))]
+    lines += [" ".join(f"{cell:>{width}}" for cell, width in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def _cell(value):
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _write_csv(path, table):
+    with open(path, "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+
+
+def _key(options):
+    return tuple(sorted((name, str(value)) for name, value in options.items()))
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

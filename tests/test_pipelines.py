@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from sklearn_ecg.fusion import GatedFusionClassifier
+from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
+from sklearn_ecg.pipelines import make_default_pipeline
+from sklearn_ecg.pretraining import SelfKDPretrainer
+
+
+def _branch_names(pipeline):
+    return [name for name, _ in pipeline[-1].branches]
+
+
+def test_default_pipeline_fuses_time_and_spectrogram_with_a_gate():
+    pipeline = make_default_pipeline(fs=100, window=2.5, random_state=0)
+    classifier = pipeline[-1]
+    assert isinstance(pipeline[0], LeadStandardizer)
+    assert isinstance(classifier, GatedFusionClassifier)
+    assert _branch_names(pipeline) == ["time", "spectrogram"]
+    assert (classifier.fusion, classifier.pretraining, classifier.window) == ("gate", "fit", 250)
+    time_branch, spectrogram_branch = (estimator for _, estimator in classifier.branches)
+    assert isinstance(time_branch, SelfKDPretrainer) and time_branch.modality == "time"
+    assert isinstance(spectrogram_branch[0], STFTSpectrogram)
+    assert spectrogram_branch[-1].modality == "spectrogram"
+    # The spectrogram encoder's window is the number of STFT frames of one window.
+    frames = STFTSpectrogram(fs=100).fit_transform(np.zeros((1, 1, 250), np.float32)).shape[-1]
+    assert spectrogram_branch[-1].window == frames
+
+
+@pytest.mark.parametrize("branches", [("time",), ["spectrogram"], "time", ("spectrogram", "time")])
+def test_branches_choose_the_modalities_and_their_order(branches):
+    pipeline = make_default_pipeline(branches=branches, fusion="concat", pretraining=None)
+    expected = [branches] if isinstance(branches, str) else list(branches)
+    assert _branch_names(pipeline) == expected
+    assert pipeline[-1].fusion == "concat" and pipeline[-1].pretraining is None
+
+
+def test_options_reach_every_step():
+    pipeline = make_default_pipeline(
+        pretrain_epochs=3, finetune_epochs=4, lead_mask_proba=0.0, device="cpu", random_state=7
+    )
+    classifier = pipeline[-1]
+    assert (classifier.max_epochs, classifier.lead_mask_proba, classifier.random_state) == (4, 0.0, 7)
+    pretrainers = [classifier.branches[0][1], classifier.branches[1][1][-1]]
+    assert [(p.max_epochs, p.lead_mask_proba, p.device) for p in pretrainers] == [(3, 0.0, "cpu")] * 2
+
+
+@pytest.mark.parametrize("branches", [(), ("time", "time"), ("time", "frequency"), ["ecg"]])
+def test_unknown_or_repeated_branches_are_refused(branches):
+    with pytest.raises(ValueError, match="branches must be distinct modalities"):
+        make_default_pipeline(branches=branches)
