@@ -20,6 +20,7 @@ ENCODER_PRESETS = {
         "paper": dict(stem=64, blocks=(3, 4, 6, 3), widths=(64, 128, 256, 512), reduction=16),
     },
 }
+"""Constructor arguments of each encoder family (``"xresnet1d"``, ``"se_resnet"``) by size preset."""
 
 
 def build_encoder(kind="xresnet1d", size="paper", in_channels=12):

@@ -107,7 +107,7 @@ class Resampler(SignalTransformer):
 
         Returns
         -------
-        Xt : ndarray of shape (n_records, n_leads, ceil(n_times * up_ / down_))
+        Xt : ndarray of shape (n_records, n_leads, ceil(n_times * ``up_`` / ``down_``))
             Resampled signals, of the dtype of ``X`` (float32 or float64).
         """
         check_is_fitted(self)
