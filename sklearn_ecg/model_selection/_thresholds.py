@@ -73,7 +73,11 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     and, class after class, moves its threshold to the grid value that most
     improves the metric of the whole prediction, all grid values of a class
     being scored in one vectorised call; ``n_passes`` sweeps over the
-    classes. The estimator is then refitted on all the training data.
+    classes. The estimator is then refitted on all the training data, or,
+    with ``ensemble=True``, the inner folds' estimators are kept and their
+    probabilities averaged (as ``CalibratedClassifierCV(ensemble=True)``
+    does): no refit, and for neural networks, whose runs differ with the
+    seed and the data order, usually better ranked probabilities.
 
     Parameters
     ----------
@@ -95,6 +99,11 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         record in exactly one test fold.
     n_passes : int, default=2
         Sweeps of coordinate ascent over the classes.
+    ensemble : bool, default=False
+        False: refit a clone of the estimator on all the training data and
+        predict with it. True: predict with the mean probability of the
+        estimators fitted in the inner folds (each on part of the training
+        data), which cost nothing more than the tuning itself.
     at_least_one : bool, default=True
         Give a record that no class reaches its highest-probability class
         (see :func:`apply_thresholds`), in tuning and in ``predict``.
@@ -114,7 +123,11 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     Attributes
     ----------
     estimator_ : estimator object
-        The estimator refitted on all the training data.
+        The estimator refitted on all the training data (``ensemble=False``)
+        or the first inner fold's estimator (``ensemble=True``).
+    estimators_ : list of estimator objects
+        The estimators whose probabilities ``predict_proba`` averages: the
+        refitted one, or those of every inner fold.
     thresholds_ : ndarray of shape (n_classes,)
         Tuned threshold of each class.
     best_score_ : float
@@ -155,6 +168,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         "thresholds": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "cv": ["cv_object"],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "ensemble": ["boolean"],
         "at_least_one": ["boolean"],
         "classes": ["array-like", None],
         "year": [Options(Integral, {2020, 2021})],
@@ -171,6 +185,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         thresholds=19,
         cv=5,
         n_passes=2,
+        ensemble=False,
         at_least_one=True,
         classes=None,
         year=2020,
@@ -183,6 +198,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self.thresholds = thresholds
         self.cv = cv
         self.n_passes = n_passes
+        self.ensemble = ensemble
         self.at_least_one = at_least_one
         self.classes = classes
         self.year = year
@@ -192,7 +208,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None):
-        """Tune the thresholds on inner out-of-fold probabilities, then refit.
+        """Tune the thresholds on inner out-of-fold probabilities, then refit (or ensemble).
 
         Parameters
         ----------
@@ -218,15 +234,19 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         )
         grid = self._grid()
         # The estimator gets the usual 0/1 integer indicator matrix.
-        proba = self._out_of_fold_proba(X, y.astype(np.int64), groups)
+        proba, fold_estimators = self._out_of_fold_proba(X, y.astype(np.int64), groups)
         self.thresholds_, self.best_score_ = _coordinate_ascent(
             y, proba, grid, metric, n_passes=self.n_passes, at_least_one=self.at_least_one
         )
-        self.estimator_ = clone(self.estimator).fit(X, y.astype(np.int64))
+        if self.ensemble:
+            self.estimators_ = fold_estimators
+        else:
+            self.estimators_ = [clone(self.estimator).fit(X, y.astype(np.int64))]
+        self.estimator_ = self.estimators_[0]
         return self
 
     def predict_proba(self, X):
-        """Probability of each class from the refitted estimator.
+        """Probability of each class: the refitted estimator's, or the inner folds' mean.
 
         Parameters
         ----------
@@ -238,7 +258,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         proba : ndarray of shape (n_records, n_classes)
         """
         check_is_fitted(self)
-        return _positive_proba(self.estimator_, X, len(self.classes_))
+        return np.mean([_positive_proba(e, X, len(self.classes_)) for e in self.estimators_], axis=0)
 
     def predict(self, X):
         """Binary predictions with the tuned thresholds.
@@ -258,7 +278,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     @available_if(lambda self: hasattr(self.estimator, "decision_function"))
     def decision_function(self, X):
-        """The refitted estimator's decision function.
+        """The refitted estimator's decision function, or the inner folds' mean.
 
         Parameters
         ----------
@@ -271,7 +291,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             As the estimator returns it.
         """
         check_is_fitted(self)
-        return self.estimator_.decision_function(X)
+        return np.mean([np.asarray(e.decision_function(X)) for e in self.estimators_], axis=0)
 
     @property
     def n_features_in_(self):
@@ -301,13 +321,13 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         else:
             cv = check_cv(self.cv)
         splits = list(cv.split(X, y, groups))
-        fold_probas = Parallel(n_jobs=self.n_jobs)(
+        fitted = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_predict_proba)(clone(self.estimator), X, y, train, test)
             for train, test in tqdm(splits, desc="inner folds", disable=not self.verbose)
         )
         proba = np.full(y.shape, np.nan)
         times_tested = np.zeros(len(y), dtype=int)
-        for (_, test), fold_proba in zip(splits, fold_probas):
+        for (_, test), (_, fold_proba) in zip(splits, fitted):
             proba[test] = fold_proba
             times_tested[test] += 1
         if (times_tested != 1).any():
@@ -315,7 +335,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                 "cv must put every training record in exactly one test fold; "
                 f"{np.sum(times_tested != 1)} records are not."
             )
-        return proba
+        return proba, [estimator for estimator, _ in fitted]
 
 
 def _check_target(y):
@@ -334,7 +354,7 @@ def _check_target(y):
 
 def _fit_predict_proba(estimator, X, y, train, test):
     estimator.fit(_safe_indexing(X, train), y[train])
-    return _positive_proba(estimator, _safe_indexing(X, test), y.shape[1])
+    return estimator, _positive_proba(estimator, _safe_indexing(X, test), y.shape[1])
 
 
 def _positive_proba(estimator, X, n_classes):

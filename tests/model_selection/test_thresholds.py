@@ -148,6 +148,50 @@ def test_inner_folds_predict_only_records_they_did_not_fit():
     assert tuner.estimator_.seen_ == set(range(60))  # the refit uses all records
 
 
+def test_ensemble_averages_the_inner_folds_estimators_without_refit():
+    X, y = _data(60)
+    X = np.column_stack([np.arange(60), X])
+    tuner = MultilabelThresholdTuner(_Spy(), classes=CODES, cv=4, random_state=0, ensemble=True)
+    tuner.fit(X, y)
+    assert len(tuner.estimators_) == 4
+    # No refit on all 60: each record was fitted by the 3 folds that did not test it.
+    assert sum(len(e.seen_) for e in tuner.estimators_) == 3 * 60
+    assert set().union(*(e.seen_ for e in tuner.estimators_)) == set(range(60))
+    expected = np.mean([
+        np.column_stack([p[:, 1] for p in e.predict_proba(X)]) for e in tuner.estimators_
+    ], axis=0)
+    np.testing.assert_allclose(tuner.predict_proba(X), expected)
+    np.testing.assert_array_equal(
+        tuner.predict(X), apply_thresholds(expected, tuner.thresholds_)
+    )
+    # The thresholds are those of the same out-of-fold probabilities.
+    refitted = MultilabelThresholdTuner(_Spy(), classes=CODES, cv=4, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(refitted.thresholds_, tuner.thresholds_)
+
+
+class _Logistic(ClassifierMixin, BaseEstimator):
+    """One logistic regression per column, with a (n_records, n_classes) decision."""
+
+    def fit(self, X, y):
+        self.models_ = [LogisticRegression().fit(X, column) for column in y.T]
+        return self
+
+    def decision_function(self, X):
+        return np.column_stack([m.decision_function(X) for m in self.models_])
+
+    def predict_proba(self, X):
+        return 1 / (1 + np.exp(-self.decision_function(X)))
+
+
+def test_ensemble_decision_function_is_the_inner_folds_mean():
+    X, y = _data(90)
+    tuner = MultilabelThresholdTuner(_Logistic(), classes=CODES, cv=3, random_state=0, ensemble=True)
+    tuner.fit(X, y)
+    expected = np.mean([e.decision_function(X) for e in tuner.estimators_], axis=0)
+    np.testing.assert_allclose(tuner.decision_function(X), expected)
+    assert not np.allclose(tuner.estimators_[0].decision_function(X), expected)
+
+
 def test_in_pipeline_and_cross_validate():
     X, y = _data(150)
     pipeline = make_pipeline(StandardScaler(), _tuner(thresholds=9))
