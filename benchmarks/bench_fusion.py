@@ -46,11 +46,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_ecg.datasets import load_physionet
 from sklearn_ecg.fusion import GatedFusionClassifier
@@ -59,32 +56,15 @@ from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_threshol
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
+from _anchor import run_anchor, tested_records
+
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
 METRICS = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
 HEADER = ("ChM", "AUROC", "AUPRC", "Acc", "F1", "F2", "G2")
+TUNED = {False: "tuned on validation split", True: "tuned on inner {}-fold OOF, ensemble"}
 
 
-class RidgeScores(ClassifierMixin, BaseEstimator):
-    """The anchor's classifier on MiniRocket features: one ridge for all classes.
-
-    StandardScaler + RidgeCV on targets +-1; ``predict_proba`` is
-    sigmoid(3 x decision), so that 0.5 is decision 0.
-    """
-
-    def fit(self, X, Y):
-        self.model_ = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-1, 4, 12)))
-        self.model_.fit(X, 2.0 * Y - 1.0)
-        self.classes_ = np.arange(Y.shape[1])
-        return self
-
-    def predict_proba(self, X):
-        return 1.0 / (1.0 + np.exp(-3.0 * self.model_.predict(X)))
-
-    def predict(self, X):
-        return apply_thresholds(self.predict_proba(X), 0.5)
-
-
-def fusion_model(args, seed):
+def fusion_model(args, seed, classes):
     pretrain = dict(size=args.size, max_epochs=args.pretrain_epochs, n_local_crops=args.local_crops,
                     batch_size=64)
     branches = [
@@ -93,67 +73,39 @@ def fusion_model(args, seed):
                                       SelfKDPretrainer(modality="spectrogram", **pretrain))),
     ]
     params = dict(branches=branches, max_epochs=args.epochs, threshold="tuned", validation_fraction=0.2,
-                  random_state=seed, device="cpu")
+                  random_state=seed, device="cpu", classes=classes)
     params.update(args.set)
-    return make_pipeline(LeadStandardizer(), GatedFusionClassifier(**params))
+    if not args.ensemble:
+        return make_pipeline(LeadStandardizer(), GatedFusionClassifier(**params))
+    # Thresholds tuned on inner out-of-fold probabilities, as the anchor's,
+    # and the inner folds' models averaged (no refit).
+    classifier = GatedFusionClassifier(**{**params, "threshold": 0.5})
+    tuner = MultilabelThresholdTuner(classifier, cv=args.ensemble, ensemble=True, classes=classes,
+                                     random_state=seed)
+    return make_pipeline(LeadStandardizer(), tuner)
 
 
 def run_fusion(args, X, Y, classes, folds, seed):
     proba, tuned = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
     fit_s, epochs = 0.0, []
     for k, (train, test) in enumerate(folds):
-        model = fusion_model(args, seed).set_params(gatedfusionclassifier__classes=classes)
+        model = fusion_model(args, seed, classes)
         start = time.perf_counter()
         model.fit(X[train], Y[train])
         fit_s += time.perf_counter() - start
         proba[test] = model.predict_proba(X[test])
         tuned[test] = model.predict(X[test])
-        epochs.append(len(model[-1].history_))
+        epochs.append(len(getattr(model[-1], "estimator_", model[-1]).history_))
         print(f"  fusion seed {seed} fold {k}: {time.perf_counter() - start:.0f} s, "
               f"{epochs[-1]} fine-tuning epochs", flush=True)
-    tested = _tested(folds)
+    tested = tested_records(folds)
     untuned = apply_thresholds(proba[tested], 0.5)
     return {
         "0.5": (cinc_report(Y[tested], proba[tested], untuned, classes=classes), fit_s),
-        "tuned on validation split": (
+        TUNED[bool(args.ensemble)].format(args.ensemble): (
             cinc_report(Y[tested], proba[tested], tuned[tested], classes=classes), fit_s
         ),
     }
-
-
-def run_anchor(X, Y, classes, folds):
-    try:
-        from aeon.transformations.collection.convolution_based import MiniRocket
-    except ImportError:
-        print("aeon is not installed: the MiniRocket anchor rows are skipped.")
-        return {}
-    proba, plain, tuned = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int), np.zeros(Y.shape, dtype=int)
-    transform_s = ridge_s = tune_s = 0.0
-    for train, test in folds:
-        start = time.perf_counter()
-        rocket = MiniRocket(random_state=0).fit(X[train])
-        F_train, F_test = rocket.transform(X[train]), rocket.transform(X[test])
-        transform_s += time.perf_counter() - start
-        start = time.perf_counter()
-        ridge = RidgeScores().fit(F_train, Y[train])
-        ridge_s += time.perf_counter() - start
-        proba[test], plain[test] = ridge.predict_proba(F_test), ridge.predict(F_test)
-        start = time.perf_counter()
-        tuner = MultilabelThresholdTuner(RidgeScores(), cv=5, classes=classes, random_state=0)
-        tuned[test] = tuner.fit(F_train, Y[train]).predict(F_test)
-        tune_s += time.perf_counter() - start
-    t = _tested(folds)
-    return {
-        "decision > 0": (cinc_report(Y[t], proba[t], plain[t], classes=classes), transform_s + ridge_s),
-        "tuned on inner 5-fold OOF": (
-            cinc_report(Y[t], proba[t], tuned[t], classes=classes), transform_s + tune_s
-        ),
-    }
-
-
-def _tested(folds):
-    """The records scored: those of the test folds run."""
-    return np.sort(np.concatenate([test for _, test in folds]))
 
 
 def print_table(rows):
@@ -185,6 +137,8 @@ def main():
     parser.add_argument("--folds", type=int, default=None, help="run only the first N of the 10 folds")
     parser.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE",
                         help="other GatedFusionClassifier parameters, e.g. lr=3e-3 pos_weight='balanced'")
+    parser.add_argument("--ensemble", type=int, default=0, metavar="K",
+                        help="wrap the classifier in MultilabelThresholdTuner(cv=K, ensemble=True)")
     parser.add_argument("--no-anchor", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -212,7 +166,7 @@ def main():
         for thresholds, result in run_fusion(args, X, Y, classes, folds, seed).items():
             rows[("fusion", thresholds, seed)] = result
     if args.folds < 10:
-        print(f"(scores over the {len(_tested(folds))} test records of {args.folds} folds only)")
+        print(f"(scores over the {len(tested_records(folds))} test records of {args.folds} folds only)")
     print()
     print_table(rows)
     print("\nreference (ANCHORS.md, same folds): MiniRocket + ridge ChM 0.325 / AUROC 0.683 (decision > 0), "

@@ -315,7 +315,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        embeddings : ndarray of shape (n_records, n_features_out_), float32
+        embeddings : ndarray of shape (n_records, ``n_features_out_``), float32
         """
         check_is_fitted(self, "encoder_")
         X = self._check_X(X, reset=False)
