@@ -22,6 +22,15 @@ class LeadStandardizer(SignalTransformer):
         values once each lead's mean is removed) instead of its own. With a
         per-lead mean, this is the spectrogram normalisation of Phan et al.
         (2022); it keeps the relative amplitude of the leads.
+    keep_absent_leads : bool, default=True
+        Leave a lead that is zero throughout a record at zero in
+        ``transform``. A real lead is never exactly zero for a whole record;
+        an all-zero lead is a lead that was not recorded (or was removed by
+        :class:`LeadMasker`), the layout a lead-agnostic model is trained on
+        with random lead masking. Standardising it would turn it into a
+        constant ``-mean / scale`` that the model has never seen as
+        "absent". False standardises every lead alike (then
+        ``inverse_transform`` is an exact inverse).
 
     Attributes
     ----------
@@ -50,11 +59,12 @@ class LeadStandardizer(SignalTransformer):
     (50, 12, 10, 10)
     """
 
-    _parameter_constraints = {"common_scale": ["boolean"]}
+    _parameter_constraints = {"common_scale": ["boolean"], "keep_absent_leads": ["boolean"]}
     _input_ndim = None  # signals or spectrograms
 
-    def __init__(self, common_scale=False):
+    def __init__(self, common_scale=False, keep_absent_leads=True):
         self.common_scale = common_scale
+        self.keep_absent_leads = keep_absent_leads
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -101,12 +111,16 @@ class LeadStandardizer(SignalTransformer):
         Returns
         -------
         Xt : ndarray of the shape and dtype of ``X``
+            All-zero leads of a record stay zero with ``keep_absent_leads``.
         """
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         mean, scale = self._broadcast(X)
         Xt = X - mean
         Xt /= scale  # in place on the new array: one pass less over the data
+        if self.keep_absent_leads:
+            absent = ~X.reshape(X.shape[:2] + (-1,)).any(axis=-1)
+            Xt[absent] = 0
         return Xt
 
     def inverse_transform(self, X):

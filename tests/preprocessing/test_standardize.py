@@ -66,3 +66,21 @@ def test_spectrograms_with_other_lead_count_are_rejected():
     scaler = LeadStandardizer().fit(np.ones((2, 12, 5, 5)))
     with pytest.raises(ValueError, match="12 are required"):
         scaler.transform(np.ones((2, 6, 5, 5)))
+
+
+@pytest.mark.parametrize("shape", [(6, 12, 80), (6, 12, 5, 7)], ids=["signals", "spectrograms"])
+def test_absent_leads_stay_zero(shape):
+    X = _leads_with_different_statistics(shape)
+    scaler = LeadStandardizer().fit(X)
+    reduced = X.copy()
+    reduced[0, [2, 5]] = 0.0  # two leads not recorded in record 0
+    Xt = scaler.transform(reduced)
+    assert not Xt[0, [2, 5]].any()
+    np.testing.assert_array_equal(Xt[1:], scaler.transform(X)[1:])
+    np.testing.assert_array_equal(np.delete(Xt[0], [2, 5], axis=0),
+                                  np.delete(scaler.transform(X)[0], [2, 5], axis=0))
+    # A lead that only touches zero somewhere is standardised as usual.
+    reduced[1, 3, 0] = 0.0
+    assert scaler.transform(reduced)[1, 3].all()
+    standardised = LeadStandardizer(keep_absent_leads=False).fit(X).transform(reduced)[0, 2]
+    np.testing.assert_allclose(standardised, -scaler.mean_[2] / scaler.scale_[2], rtol=1e-5)
