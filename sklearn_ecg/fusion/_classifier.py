@@ -1,6 +1,7 @@
 """GatedFusionClassifier: multi-label classification by gated fusion of ECG modalities."""
 
 import math
+import re
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,6 +29,7 @@ from ._branches import branch_modules, branch_parts, check_pretrained, fit_branc
 from ._modalities import resolve_modalities
 from ._net import FusionNet, Records, predict_records
 
+_BRANCH_ALIAS = re.compile(r"^branches__(?=.)")  # branches__time__lr -> time__lr
 _PROBA_EPS = 1e-7  # predict_proba stays strictly inside (0, 1)
 _THRESHOLD_GRID = np.linspace(0.05, 0.95, 19)
 # Fitted attributes of one mode only, removed when a refit uses another.
@@ -82,7 +84,8 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
     statistics). A branch and its parameters are nested parameters named
     after it (``time``, ``time__max_epochs``,
     ``spectrogram__selfkdpretrainer__lr``), as in ``StackingClassifier``,
-    so that ``GridSearchCV`` can tune them. ::
+    so that ``GridSearchCV`` can tune them; ``set_params`` also accepts
+    them prefixed by ``branches__`` (``branches__time__lr``). ::
 
         model = GatedFusionClassifier(branches=[
             ("time", SelfKDPretrainer(modality="time")),
@@ -391,12 +394,15 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
         ----------
         **params : keyword arguments
             ``branches``, a branch by name, ``<name>__<parameter>``, or a
-            parameter of this estimator.
+            parameter of this estimator. ``branches__<name>`` and
+            ``branches__<name>__<parameter>`` are accepted as aliases of
+            ``<name>`` and ``<name>__<parameter>``.
 
         Returns
         -------
         self : GatedFusionClassifier
         """
+        params = {_BRANCH_ALIAS.sub("", key): value for key, value in params.items()}
         self._set_params("branches", **params)
         return self
 

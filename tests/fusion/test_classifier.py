@@ -188,6 +188,10 @@ def test_nested_branch_parameters(data):
     model.set_params(time__max_epochs=3, spectrogram__stftspectrogram__nperseg=20)
     assert model.branches[0][1].max_epochs == 3
     assert model.get_params()["spectrogram__stftspectrogram__nperseg"] == 20
+    # The spelling of a parameter path through the ``branches`` list also works.
+    model.set_params(branches__time__max_epochs=5, branches__spectrogram__stftspectrogram__nperseg=16)
+    assert model.branches[0][1].max_epochs == 5
+    assert model.get_params()["spectrogram__stftspectrogram__nperseg"] == 16
 
 
 def test_prefit_branches_are_used_as_they_are(fitted, data):
