@@ -1,0 +1,118 @@
+"""The MiniRocket + ridge anchor of ANCHORS.md, shared by the benchmarks.
+
+aeon's MiniRocket (random_state=0), then StandardScaler and
+RidgeCV(alphas=logspace(-1, 4, 12)) on targets +-1; scores
+sigmoid(3 x decision). Two threshold rules: decision > 0, or per-class
+thresholds tuned on inner 5-fold out-of-fold scores of the training fold
+(grid 0.05-0.95, two passes of coordinate ascent on the challenge metric:
+MultilabelThresholdTuner). MiniRocket is fitted once per outer fold on its
+training records (it uses no labels), and only the ridge is refitted in the
+inner folds.
+
+aeon is not a dependency of sklearn-ecg (its pins clash with the
+project's); install it beside the environment, e.g. ``pip install
+--target /tmp/aeon_target aeon`` and run with ``PYTHONPATH=/tmp/aeon_target``.
+Without it :func:`run_anchor` prints a note and returns no rows.
+"""
+
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_ecg.metrics import cinc_report
+from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds
+
+PLAIN, TUNED = "decision > 0", "tuned on inner 5-fold OOF"
+
+
+class RidgeScores(ClassifierMixin, BaseEstimator):
+    """The anchor's classifier on MiniRocket features: one ridge for all classes.
+
+    StandardScaler + RidgeCV on targets +-1; ``predict_proba`` is
+    sigmoid(3 x decision), so that 0.5 is decision 0.
+    """
+
+    def fit(self, X, Y):
+        self.model_ = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-1, 4, 12)))
+        self.model_.fit(X, 2.0 * Y - 1.0)
+        self.classes_ = np.arange(Y.shape[1])
+        return self
+
+    def predict_proba(self, X):
+        return 1.0 / (1.0 + np.exp(-3.0 * self.model_.predict(X)))
+
+    def predict(self, X):
+        return apply_thresholds(self.predict_proba(X), 0.5)
+
+
+def tested_records(folds):
+    """The records scored: those of the test folds run."""
+    return np.sort(np.concatenate([test for _, test in folds]))
+
+
+def run_anchor(X, Y, classes, folds, inference=None):
+    """Cross-validate the anchor with both threshold rules on the same folds.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_records, n_leads, n_times)
+    Y : ndarray of shape (n_records, n_classes)
+    classes : sequence of str
+        SNOMED-CT codes of Y's columns.
+    folds : list of (train, test) index arrays
+    inference : dict or None
+        If a dict, filled per row with ``(seconds, model)``: the time to
+        label the test records from their signals (MiniRocket transform and
+        prediction), summed over the folds, and the model fitted on the
+        last fold, a Pipeline from signals to labels.
+
+    Returns
+    -------
+    rows : dict
+        ``{PLAIN: (report, fit_s), TUNED: (report, fit_s)}`` with the
+        cinc_report of the pooled test predictions and the fit seconds
+        summed over the folds (MiniRocket's counted in both); empty when
+        aeon is missing.
+    """
+    try:
+        from aeon.transformations.collection.convolution_based import MiniRocket
+    except ImportError:
+        print("aeon is not installed: the MiniRocket anchor rows are skipped.")
+        return {}
+    proba, plain, tuned = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int), np.zeros(Y.shape, dtype=int)
+    rocket_s, ridge_s, tune_s = 0.0, 0.0, 0.0
+    predict_s = {PLAIN: 0.0, TUNED: 0.0}
+    for train, test in folds:
+        start = time.perf_counter()
+        rocket = MiniRocket(random_state=0).fit(X[train])
+        F_train = rocket.transform(X[train])
+        rocket_s += time.perf_counter() - start
+        start = time.perf_counter()
+        ridge = RidgeScores().fit(F_train, Y[train])
+        ridge_s += time.perf_counter() - start
+        start = time.perf_counter()
+        tuner = MultilabelThresholdTuner(RidgeScores(), cv=5, classes=classes, random_state=0)
+        tuner.fit(F_train, Y[train])
+        tune_s += time.perf_counter() - start
+        models = {PLAIN: _pipeline(rocket, ridge), TUNED: _pipeline(rocket, tuner)}
+        for key, labels in ((PLAIN, plain), (TUNED, tuned)):
+            start = time.perf_counter()
+            labels[test] = models[key].predict(X[test])
+            predict_s[key] += time.perf_counter() - start
+        proba[test] = models[PLAIN].predict_proba(X[test])
+    if inference is not None:
+        inference.update({key: (predict_s[key], models[key]) for key in models})
+    t = tested_records(folds)
+    return {
+        PLAIN: (cinc_report(Y[t], proba[t], plain[t], classes=classes), rocket_s + ridge_s),
+        TUNED: (cinc_report(Y[t], proba[t], tuned[t], classes=classes), rocket_s + tune_s),
+    }
+
+
+def _pipeline(rocket, classifier):
+    """Fitted MiniRocket and a fitted classifier as one signals-to-labels model."""
+    return Pipeline([("minirocket", rocket), ("classifier", classifier)])
