@@ -1,9 +1,12 @@
 """The library's default full pipeline, as the command line runs it."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from .fusion import GatedFusionClassifier
+from .model_selection import MultilabelThresholdTuner
 from .preprocessing import LeadStandardizer, STFTSpectrogram
 from .pretraining import SelfKDPretrainer
 
@@ -27,6 +30,7 @@ def make_default_pipeline(
     fusion="gate",
     pretraining="fit",
     lead_mask_proba=0.5,
+    ensemble=None,
     device="auto",
     verbose=0,
     random_state=None,
@@ -37,7 +41,9 @@ def make_default_pipeline(
     branches, each pretrained by self-knowledge distillation inside ``fit``:
     the time series (XResNet1d) and its STFT spectrogram (SE-ResNet), fused
     by the gate and fine-tuned end to end with random lead masking;
-    per-class thresholds are tuned on the classifier's validation split.
+    per-class thresholds are tuned on the classifier's validation split, or,
+    with ``ensemble``, on out-of-fold probabilities of an inner
+    cross-validation whose models are averaged.
 
     Parameters
     ----------
@@ -63,6 +69,16 @@ def make_default_pipeline(
         None trains the encoders from random weights (ablation).
     lead_mask_proba : float, default=0.5
         Random lead masking probability, in pretraining and fine-tuning.
+    ensemble : int or None, default=None
+        None: one classifier, trained with early stopping on a 10 %
+        validation split that also tunes its thresholds. An int ``k >= 2``:
+        a :class:`~sklearn_ecg.model_selection.MultilabelThresholdTuner`
+        with ``cv=k, ensemble=True`` around a classifier trained on all of
+        its records for all its epochs (no validation split, no early
+        stopping); thresholds are tuned on the inner out-of-fold
+        probabilities and the ``k`` inner models' probabilities are
+        averaged. About ``k`` times the training cost, and on the 247
+        development records clearly better (``benchmarks/bench_fusion.py``).
     device : str, default="auto"
         Torch device.
     verbose : int, default=0
@@ -80,6 +96,8 @@ def make_default_pipeline(
     >>> pipe = make_default_pipeline(size="tiny", random_state=0)
     >>> [name for name, _ in pipe.steps]
     ['standardize', 'classifier']
+    >>> make_default_pipeline(ensemble=5, random_state=0)[-1].cv
+    5
     >>> time_only = make_default_pipeline(branches=["time"], fusion="concat", pretraining=None)
     >>> [name for name, _ in time_only[-1].branches]
     ['time']
@@ -117,7 +135,19 @@ def make_default_pipeline(
         verbose=verbose,
         random_state=random_state,
     )
+    if ensemble is not None:
+        classifier = _cross_fitted_ensemble(classifier, ensemble, classes, random_state)
     return Pipeline([("standardize", LeadStandardizer()), ("classifier", classifier)])
+
+
+def _cross_fitted_ensemble(classifier, k, classes, random_state):
+    if isinstance(k, bool) or not isinstance(k, Integral) or k < 2:
+        raise ValueError(f"ensemble must be None or an int >= 2 (inner folds); got {k!r}.")
+    # Every inner model learns from all of its records: on a few hundred
+    # records, early stopping on a held-out tenth stops too early.
+    classifier.set_params(threshold=0.5, validation_fraction=None, n_iter_no_change=None)
+    return MultilabelThresholdTuner(classifier, cv=k, ensemble=True, classes=classes,
+                                    random_state=random_state)
 
 
 def _check_branches(branches):

@@ -52,6 +52,18 @@ def test_progress_goes_to_stderr_unless_quiet(tmp_path, capsys):
     assert "2-fold CV" not in captured.out and "challenge" in captured.out
 
 
+def test_cv_with_a_cross_fitted_ensemble(tmp_path):
+    report = tmp_path / "report"
+    assert main(["cv", *FAST, "--n-records", "24", "--ensemble", "2", "-o", str(report)]) == 0
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["settings"]["ensemble"] == 2
+    assert np.isfinite(summary["pooled"]["macro_auroc"])
+    # Gate weights are the mean of the inner models' gates: still one weight per modality, summing to 1.
+    gates = np.load(report / "gate_weights.npz", allow_pickle=False)
+    assert gates["gate_weights"].shape == (24, 2)
+    np.testing.assert_allclose(gates["gate_weights"].sum(axis=1), 1, rtol=1e-5)
+
+
 @pytest.mark.parametrize("command", ["cv", "ablation"])
 def test_missing_folder_is_one_line_error(tmp_path, capsys, command):
     assert main([command, str(tmp_path / "nowhere"), "--quiet"]) == 2
@@ -79,7 +91,8 @@ def test_unknown_command_exits_with_usage():
 
 
 @pytest.mark.parametrize(
-    "option", [["--folds", "1"], ["--duration", "-1"], ["--epochs", "x"], ["--n-records", "0"]]
+    "option",
+    [["--folds", "1"], ["--duration", "-1"], ["--epochs", "x"], ["--n-records", "0"], ["--ensemble", "1"]],
 )
 def test_bad_option_value_exits_with_usage(option, capsys):
     with pytest.raises(SystemExit) as exit_info:

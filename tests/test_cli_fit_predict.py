@@ -38,6 +38,20 @@ def fitted(tmp_path_factory):
     return model, train
 
 
+def test_an_ensemble_model_predicts_on_the_device_asked(tmp_path):
+    train = write_records(tmp_path / "train", 24)
+    model_path = tmp_path / "model.joblib"
+    assert main(["fit", str(train), "-o", str(model_path), "--ensemble", "2", *TINY]) == 0
+    out = tmp_path / "outputs"
+    assert main(["predict", str(model_path), str(train), "-o", str(out), "--device", "cpu", "--quiet"]) == 0
+    pipeline = joblib.load(model_path)["pipeline"]
+    assert len(pipeline[-1].estimators_) == 2
+    data = load_physionet(train, fs=FS, duration=DURATION, year=None)
+    expected = pipeline.predict_proba(data.X)
+    for i, record in enumerate(data.records):
+        np.testing.assert_allclose(read_challenge_output(out / f"{record}.csv").scores, expected[i], rtol=1e-6)
+
+
 def _one_line_error(capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("sklearn-ecg: error:"), err

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from sklearn_ecg.fusion import GatedFusionClassifier
+from sklearn_ecg.model_selection import MultilabelThresholdTuner
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pipelines import make_default_pipeline
 from sklearn_ecg.pretraining import SelfKDPretrainer
@@ -49,3 +50,22 @@ def test_options_reach_every_step():
 def test_unknown_or_repeated_branches_are_refused(branches):
     with pytest.raises(ValueError, match="branches must be distinct modalities"):
         make_default_pipeline(branches=branches)
+
+
+def test_ensemble_cross_fits_classifiers_trained_on_all_their_records():
+    pipeline = make_default_pipeline(ensemble=3, classes=["426783006"], random_state=4)
+    tuner = pipeline.named_steps["classifier"]
+    assert isinstance(tuner, MultilabelThresholdTuner)
+    assert (tuner.cv, tuner.ensemble, tuner.random_state, list(tuner.classes)) == (3, True, 4, ["426783006"])
+    classifier = tuner.estimator
+    assert isinstance(classifier, GatedFusionClassifier) and classifier.random_state == 4
+    assert (classifier.validation_fraction, classifier.n_iter_no_change, classifier.threshold) == (None, None, 0.5)
+    # Without ensemble, the classifier keeps its validation split for thresholds and early stopping.
+    single = make_default_pipeline()[-1]
+    assert (single.validation_fraction, single.threshold) == (0.1, "tuned")
+
+
+@pytest.mark.parametrize("ensemble", [1, 0, 2.5, True, "5"])
+def test_ensemble_must_be_an_int_of_at_least_two(ensemble):
+    with pytest.raises(ValueError, match="ensemble must be None or an int >= 2"):
+        make_default_pipeline(ensemble=ensemble)

@@ -55,6 +55,10 @@ def add_model_options(parser):
                         help="self-KD pretraining epochs per branch (default: the preset's)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="fine-tuning epochs (default: the preset's)")
+    parser.add_argument("--ensemble", type=int_at_least(2), default=None, metavar="K",
+                        help="average K models cross-fitted on inner folds, whose out-of-fold "
+                             "probabilities tune the thresholds (about K times the training; "
+                             "default: one model, thresholds tuned on a validation split)")
     add_device_option(parser, default="auto")
 
 
@@ -74,7 +78,7 @@ def pipeline_options(args, classes, **overrides):
     """Keyword arguments of ``make_default_pipeline`` from the parsed options."""
     return dict(
         classes=classes, fs=args.fs, window=args.window, size=args.size,
-        pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.epochs,
+        pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.epochs, ensemble=args.ensemble,
         device=args.device, random_state=args.seed, **overrides,
     )
 

@@ -38,7 +38,7 @@ def run(args):
         raise ValueError(f"output folder {str(args.output)!r} is a file")
     pipeline = model["pipeline"]
     if args.device is not None:
-        pipeline[-1].set_params(device=args.device)
+        _move_to(pipeline[-1], args.device)
     # year=None: labels are not needed, and codes unknown to the tables are no error here.
     data = load_physionet(
         args.data_dir, fs=model["fs"], duration=model["duration"], year=None,
@@ -49,3 +49,9 @@ def run(args):
     paths = write_challenge_outputs(args.output, data.records, model["classes"], labels, scores)
     _common.say(args, f"wrote {len(paths)} output files to {args.output}")
     return 0
+
+
+def _move_to(classifier, device):
+    """Set the device of the fitted classifier, or of each model of a cross-fitted ensemble."""
+    for model in getattr(classifier, "estimators_", [classifier]):
+        model.set_params(device=device)

@@ -138,6 +138,10 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         ``0 .. n_classes - 1`` when unnamed.
     n_features_in_ : int
         Number of features the refitted estimator saw, if it records it.
+    modality_names_ : ndarray of str
+        The modalities of a gated estimator (e.g.
+        :class:`~sklearn_ecg.fusion.GatedFusionClassifier`), whose mean
+        per-record weights :meth:`gate_weights` returns.
 
     See Also
     --------
@@ -292,6 +296,28 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         """
         check_is_fitted(self)
         return np.mean([np.asarray(e.decision_function(X)) for e in self.estimators_], axis=0)
+
+    @available_if(lambda self: hasattr(self.estimator, "gate_weights"))
+    def gate_weights(self, X):
+        """Per-record modality weights of a gated estimator: the refitted one's, or the inner folds' mean.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, ...)
+            Records.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_records, n_modalities)
+            Rows sum to one; columns in the order of ``modality_names_``.
+        """
+        check_is_fitted(self)
+        return np.mean([np.asarray(e.gate_weights(X)) for e in self.estimators_], axis=0)
+
+    @property
+    def modality_names_(self):
+        """Names of the gated estimator's modalities (the columns of :meth:`gate_weights`)."""
+        return self.estimator_.modality_names_
 
     @property
     def n_features_in_(self):

@@ -192,6 +192,31 @@ def test_ensemble_decision_function_is_the_inner_folds_mean():
     assert not np.allclose(tuner.estimators_[0].decision_function(X), expected)
 
 
+class _Gated(_Logistic):
+    """A two-modality gated estimator whose gate depends on the fitted weights."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.modality_names_ = np.array(["time", "spectrogram"], dtype=object)
+        return self
+
+    def gate_weights(self, X):
+        first = 1 / (1 + np.exp(-X @ self.models_[0].coef_.ravel()))
+        return np.column_stack([first, 1 - first])
+
+
+def test_ensemble_gate_weights_are_the_inner_folds_mean():
+    X, y = _data(90)
+    tuner = MultilabelThresholdTuner(_Gated(), classes=CODES, cv=3, random_state=0, ensemble=True)
+    tuner.fit(X, y)
+    expected = np.mean([e.gate_weights(X) for e in tuner.estimators_], axis=0)
+    np.testing.assert_allclose(tuner.gate_weights(X), expected)
+    np.testing.assert_allclose(tuner.gate_weights(X).sum(axis=1), 1.0)
+    assert tuner.modality_names_.tolist() == ["time", "spectrogram"]
+    # Only a gated estimator's tuner has gate weights.
+    assert not hasattr(_tuner(), "gate_weights")
+
+
 def test_in_pipeline_and_cross_validate():
     X, y = _data(150)
     pipeline = make_pipeline(StandardScaler(), _tuner(thresholds=9))
