@@ -11,13 +11,20 @@ Every system sees the same folds in one run:
   standardisation, SE-ResNet), both pretrained by self-KD inside each fold
   on its training records only, then fine-tuned end to end with the gate
   (random 2.5 s crops, lead masking, record = mean of 50 %-overlap window
-  probabilities). Thresholds: 0.5, or tuned on the model's internal
-  validation split (training records held out from the gradient steps).
-  Default settings: tiny encoders, 5 pretraining epochs with 2 local
-  crops, up to 40 fine-tuning epochs (lr 3e-3, cosine decay, early
-  stopping with patience 10 on a 20 % validation split). On 2 idle CPU
-  cores a fold takes about 15 s (all 10 folds about 2 minutes per seed);
-  torch slows down many times over when other processes share the cores.
+  probabilities), as a cross-fitted ensemble
+  (``MultilabelThresholdTuner(cv=5, ensemble=True)``, what
+  ``make_default_pipeline(ensemble=5)`` builds): five models, each
+  pretrained and fine-tuned on four fifths of the training fold for all
+  its epochs (no validation split, no early stopping), whose out-of-fold
+  probabilities tune the thresholds and whose mean probability scores the
+  test fold. Thresholds: 0.5, or those tuned. Default settings: tiny
+  encoders, 5 pretraining epochs with 2 local crops, 50 fine-tuning epochs
+  (lr 3e-3, cosine decay). About 2.5 minutes per outer fold on one CPU
+  core (25 minutes per seed). ``--ensemble 0``: one model with early
+  stopping (patience 10) on a 20 % validation split that also tunes its
+  thresholds, up to 40 epochs. Torch slows down many times over when
+  other processes share the cores: give each process its own core
+  (``--threads 1``, ``OMP_NUM_THREADS=1``).
 - ``MiniRocket + ridge``: the anchor of ANCHORS.md (aeon's MiniRocket with
   random_state=0, StandardScaler, RidgeCV(alphas=logspace(-1, 4, 12)) on
   targets +-1; scores sigmoid(3 x decision)). Thresholds: decision > 0, or
@@ -74,12 +81,16 @@ def fusion_model(args, seed, classes):
     ]
     params = dict(branches=branches, max_epochs=args.epochs, threshold="tuned", validation_fraction=0.2,
                   random_state=seed, device="cpu", classes=classes)
+    if args.ensemble:
+        # As make_default_pipeline(ensemble=k): each inner model trains on
+        # all its records for all its epochs.
+        params.update(threshold=0.5, validation_fraction=None, n_iter_no_change=None)
     params.update(args.set)
     if not args.ensemble:
         return make_pipeline(LeadStandardizer(), GatedFusionClassifier(**params))
     # Thresholds tuned on inner out-of-fold probabilities, as the anchor's,
     # and the inner folds' models averaged (no refit).
-    classifier = GatedFusionClassifier(**{**params, "threshold": 0.5})
+    classifier = GatedFusionClassifier(**params)
     tuner = MultilabelThresholdTuner(classifier, cv=args.ensemble, ensemble=True, classes=classes,
                                      random_state=seed)
     return make_pipeline(LeadStandardizer(), tuner)
@@ -137,13 +148,14 @@ def main():
     parser.add_argument("--folds", type=int, default=None, help="run only the first N of the 10 folds")
     parser.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE",
                         help="other GatedFusionClassifier parameters, e.g. lr=3e-3 pos_weight='balanced'")
-    parser.add_argument("--ensemble", type=int, default=0, metavar="K",
-                        help="wrap the classifier in MultilabelThresholdTuner(cv=K, ensemble=True)")
+    parser.add_argument("--ensemble", type=int, default=5, metavar="K",
+                        help="wrap the classifier in MultilabelThresholdTuner(cv=K, ensemble=True) "
+                             "(default 5); 0: one model, thresholds tuned on its validation split")
     parser.add_argument("--no-anchor", action="store_true")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     args.pretrain_epochs = args.pretrain_epochs or (1 if args.quick else 5)
-    args.epochs = args.epochs or (2 if args.quick else 40)
+    args.epochs = args.epochs or (2 if args.quick else 50 if args.ensemble else 40)
     args.folds = args.folds or (2 if args.quick else 10)
     args.set = {key: ast.literal_eval(value) for key, value in (item.split("=", 1) for item in args.set)}
     torch.set_num_threads(args.threads)
