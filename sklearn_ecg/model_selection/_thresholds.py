@@ -294,8 +294,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         decision : ndarray
             As the estimator returns it.
         """
-        check_is_fitted(self)
-        return np.mean([np.asarray(e.decision_function(X)) for e in self.estimators_], axis=0)
+        return self._mean_over_estimators("decision_function", X)
 
     @available_if(lambda self: hasattr(self.estimator, "gate_weights"))
     def gate_weights(self, X):
@@ -311,8 +310,11 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         weights : ndarray of shape (n_records, n_modalities)
             Rows sum to one; columns in the order of ``modality_names_``.
         """
+        return self._mean_over_estimators("gate_weights", X)
+
+    def _mean_over_estimators(self, method, X):
         check_is_fitted(self)
-        return np.mean([np.asarray(e.gate_weights(X)) for e in self.estimators_], axis=0)
+        return np.mean([np.asarray(getattr(e, method)(X)) for e in self.estimators_], axis=0)
 
     @property
     def modality_names_(self):
