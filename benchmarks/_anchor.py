@@ -1,4 +1,4 @@
-"""The MiniRocket + ridge anchor of ANCHORS.md, shared by the benchmarks.
+"""The MiniRocket + ridge anchor of ANCHORS.md, and the score columns of the tables comparing with it.
 
 aeon's MiniRocket (random_state=0), then StandardScaler and
 RidgeCV(alphas=logspace(-1, 4, 12)) on targets +-1; scores
@@ -27,6 +27,20 @@ from sklearn_ecg.metrics import cinc_report
 from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds
 
 PLAIN, TUNED = "decision > 0", "tuned on inner 5-fold OOF"
+# The metrics of METHODS.md section 3, as cinc_report names them and as table headers.
+METRICS = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
+HEADER = ("ChM", "AUROC", "AUPRC", "Acc", "F1", "F2", "G2")
+
+
+def score_cells(report):
+    """The METRICS of one cinc_report as table cells."""
+    return " | ".join(f"{report[m]:.3f}" for m in METRICS)
+
+
+def mean_sd_cells(reports):
+    """Mean +- standard deviation of the METRICS over several cinc_reports (seeds)."""
+    values = np.array([[report[m] for m in METRICS] for report in reports])
+    return " | ".join(f"{m:.3f} +- {s:.3f}" for m, s in zip(values.mean(axis=0), values.std(axis=0)))
 
 
 class RidgeScores(ClassifierMixin, BaseEstimator):

@@ -37,15 +37,13 @@ import torch
 from sklearn.model_selection import KFold
 
 # Run as a script, this file's folder is on sys.path: the shared anchor imports.
-from _anchor import PLAIN, TUNED, run_anchor, tested_records
+from _anchor import HEADER, PLAIN, TUNED, mean_sd_cells, run_anchor, score_cells, tested_records
 
 from sklearn_ecg.datasets import load_physionet
 from sklearn_ecg.metrics import cinc_report
 from sklearn_ecg.pipelines import make_default_pipeline
 
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
-METRICS = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
-HEADER = ("ChM", "AUROC", "AUPRC", "Acc", "F1", "F2", "G2")
 DEFAULT = "default pipeline"
 
 
@@ -87,14 +85,11 @@ def print_table(rows, n_tested, n_tiled):
           f"| {n_tiled} tiled rec/s |")
     print("|---|---|---|" + "---|" * len(HEADER) + "---|---|---|")
     for (system, thresholds, seed), row in rows.items():
-        figures = " | ".join(f"{row['report'][m]:.3f}" for m in METRICS)
-        print(f"| {system} | {thresholds} | {seed} | {figures} | {row['fit_s']:.0f} "
+        print(f"| {system} | {thresholds} | {seed} | {score_cells(row['report'])} | {row['fit_s']:.0f} "
               f"| {n_tested / row['predict_s']:.0f} | {row['tiled']:.0f} |")
-    values = [[row["report"][m] for m in METRICS] for key, row in rows.items() if key[0] == DEFAULT]
-    if len(values) > 1:
-        mean, spread = np.mean(values, axis=0), np.std(values, axis=0)
-        figures = " | ".join(f"{m:.3f} +- {s:.3f}" for m, s in zip(mean, spread))
-        print(f"| {DEFAULT} | validation split | mean +- sd | {figures} | | | |")
+    reports = [row["report"] for key, row in rows.items() if key[0] == DEFAULT]
+    if len(reports) > 1:
+        print(f"| {DEFAULT} | validation split | mean +- sd | {mean_sd_cells(reports)} | | | |")
 
 
 def main():

@@ -63,11 +63,9 @@ from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_threshol
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
-from _anchor import run_anchor, tested_records
+from _anchor import HEADER, mean_sd_cells, run_anchor, score_cells, tested_records
 
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
-METRICS = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
-HEADER = ("ChM", "AUROC", "AUPRC", "Acc", "F1", "F2", "G2")
 TUNED = {False: "tuned on validation split", True: "tuned on inner {}-fold OOF, ensemble"}
 
 
@@ -123,17 +121,14 @@ def print_table(rows):
     print("| system | thresholds | seed | " + " | ".join(HEADER) + " | fit s |")
     print("|---|---|---|" + "---|" * len(HEADER) + "---|")
     for (system, thresholds, seed), (report, fit_s) in rows.items():
-        figures = " | ".join(f"{report[m]:.3f}" for m in METRICS)
-        print(f"| {system} | {thresholds} | {seed} | {figures} | {fit_s:.0f} |")
+        print(f"| {system} | {thresholds} | {seed} | {score_cells(report)} | {fit_s:.0f} |")
     fusion = {}
     for (system, thresholds, seed), (report, _) in rows.items():
         if system == "fusion":
-            fusion.setdefault(thresholds, []).append([report[m] for m in METRICS])
-    for thresholds, values in fusion.items():
-        if len(values) > 1:
-            mean, spread = np.mean(values, axis=0), np.std(values, axis=0)
-            figures = " | ".join(f"{m:.3f} +- {s:.3f}" for m, s in zip(mean, spread))
-            print(f"| fusion | {thresholds} | mean +- sd | {figures} | |")
+            fusion.setdefault(thresholds, []).append(report)
+    for thresholds, reports in fusion.items():
+        if len(reports) > 1:
+            print(f"| fusion | {thresholds} | mean +- sd | {mean_sd_cells(reports)} | |")
 
 
 def main():
