@@ -24,7 +24,8 @@ Every system sees the same folds in one run:
   stopping (patience 10) on a 20 % validation split that also tunes its
   thresholds, up to 40 epochs. Torch slows down many times over when
   other processes share the cores: give each process its own core
-  (``--threads 1``, ``OMP_NUM_THREADS=1``).
+  (``--threads 1``, ``OMP_NUM_THREADS=1``); ``--n-jobs 2`` runs two seeds
+  at a time in separate processes, one core each.
 - ``MiniRocket + ridge``: the anchor of ANCHORS.md (aeon's MiniRocket with
   random_state=0, StandardScaler, RidgeCV(alphas=logspace(-1, 4, 12)) on
   targets +-1; scores sigmoid(3 x decision)). Thresholds: decision > 0, or
@@ -53,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from joblib import Parallel, delayed
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 
@@ -95,6 +97,9 @@ def fusion_model(args, seed, classes):
 
 
 def run_fusion(args, X, Y, classes, folds, seed):
+    # Set here as well as in main: a worker process of --n-jobs starts afresh.
+    torch.set_num_threads(args.threads)
+    quiet_loader_warnings()
     proba, tuned = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
     fit_s, epochs = 0.0, []
     for k, (train, test) in enumerate(folds):
@@ -115,6 +120,12 @@ def run_fusion(args, X, Y, classes, folds, seed):
             cinc_report(Y[tested], proba[tested], tuned[tested], classes=classes), fit_s
         ),
     }
+
+
+def quiet_loader_warnings():
+    """The dev records' known quirks, reported once by the loader, not per fold."""
+    warnings.filterwarnings("ignore", message=".*all-zero lead.*")
+    warnings.filterwarnings("ignore", message=".*were skipped.*")
 
 
 def print_table(rows):
@@ -147,15 +158,15 @@ def main():
                         help="wrap the classifier in MultilabelThresholdTuner(cv=K, ensemble=True) "
                              "(default 5); 0: one model, thresholds tuned on its validation split")
     parser.add_argument("--no-anchor", action="store_true")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    parser.add_argument("--n-jobs", type=int, default=1, help="seeds run at a time, in separate processes")
     args = parser.parse_args()
     args.pretrain_epochs = args.pretrain_epochs or (1 if args.quick else 5)
     args.epochs = args.epochs or (2 if args.quick else 50 if args.ensemble else 40)
     args.folds = args.folds or (2 if args.quick else 10)
     args.set = {key: ast.literal_eval(value) for key, value in (item.split("=", 1) for item in args.set)}
     torch.set_num_threads(args.threads)
-    warnings.filterwarnings("ignore", message=".*all-zero lead.*")
-    warnings.filterwarnings("ignore", message=".*were skipped.*")
+    quiet_loader_warnings()
 
     start = time.perf_counter()
     data = load_physionet(args.data, fs=100, duration=10.0)
@@ -169,8 +180,11 @@ def main():
     if not args.no_anchor:
         for thresholds, result in run_anchor(X, Y, classes, folds).items():
             rows[("MiniRocket + ridge", thresholds, 0)] = result
-    for seed in args.seeds:
-        for thresholds, result in run_fusion(args, X, Y, classes, folds, seed).items():
+    per_seed = Parallel(n_jobs=args.n_jobs)(
+        delayed(run_fusion)(args, X, Y, classes, folds, seed) for seed in args.seeds
+    )
+    for seed, results in zip(args.seeds, per_seed):
+        for thresholds, result in results.items():
             rows[("fusion", thresholds, seed)] = result
     if args.folds < 10:
         print(f"(scores over the {len(tested_records(folds))} test records of {args.folds} folds only)")
