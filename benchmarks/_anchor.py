@@ -68,7 +68,7 @@ def tested_records(folds):
     return np.sort(np.concatenate([test for _, test in folds]))
 
 
-def run_anchor(X, Y, classes, folds, inference=None):
+def run_anchor(X, Y, classes, folds, inference=None, fold_proba=None):
     """Cross-validate the anchor with both threshold rules on the same folds.
 
     Parameters
@@ -83,6 +83,10 @@ def run_anchor(X, Y, classes, folds, inference=None):
         label the test records from their signals (MiniRocket transform and
         prediction), summed over the folds, and the model fitted on the
         last fold, a Pipeline from signals to labels.
+    fold_proba : list or None
+        If a list, gets per fold ``(oof_proba, test_proba)``: the tuned
+        anchor's out-of-fold probabilities of the training records and its
+        probabilities of the test records, for blends with other systems.
 
     Returns
     -------
@@ -118,6 +122,8 @@ def run_anchor(X, Y, classes, folds, inference=None):
             labels[test] = models[key].predict(X[test])
             predict_s[key] += time.perf_counter() - start
         proba[test] = models[PLAIN].predict_proba(X[test])
+        if fold_proba is not None:
+            fold_proba.append((tuner.oof_proba_, proba[test]))
     if inference is not None:
         inference.update({key: (predict_s[key], models[key]) for key in models})
     t = tested_records(folds)

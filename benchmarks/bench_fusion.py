@@ -35,6 +35,10 @@ Every system sees the same folds in one run:
   per outer fold on its training records (it uses no labels), and only the
   ridge is refitted in the inner folds.
 
+``fusion + MiniRocket`` (with the ensemble, when the anchor runs): the
+mean of the two systems' probabilities, ANCHORS.md's cheap blend, with
+thresholds tuned on the mean of their inner out-of-fold probabilities.
+
 Every prediction gives each record at least one label (its most probable
 class). Fit times are summed over the folds (MiniRocket's counted in both
 anchor rows). Needs ``aeon`` for the anchor; without it the anchor rows
@@ -55,6 +59,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 
@@ -69,6 +74,18 @@ from _anchor import HEADER, mean_sd_cells, run_anchor, score_cells, tested_recor
 
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
 TUNED = {False: "tuned on validation split", True: "tuned on inner {}-fold OOF, ensemble"}
+BLEND = "fusion + MiniRocket", "mean probability, tuned on both inner OOF"
+
+
+class GivenProbabilities(ClassifierMixin, BaseEstimator):
+    """Takes probabilities as its features: MultilabelThresholdTuner then tunes on them as they are."""
+
+    def fit(self, P, Y):
+        self.classes_ = np.arange(Y.shape[1])
+        return self
+
+    def predict_proba(self, P):
+        return np.asarray(P)
 
 
 def fusion_model(args, seed, classes):
@@ -96,11 +113,11 @@ def fusion_model(args, seed, classes):
     return make_pipeline(LeadStandardizer(), tuner)
 
 
-def run_fusion(args, X, Y, classes, folds, seed):
+def run_fusion(args, X, Y, classes, folds, seed, anchor_proba=()):
     # Set here as well as in main: a worker process of --n-jobs starts afresh.
     torch.set_num_threads(args.threads)
     quiet_loader_warnings()
-    proba, tuned = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
+    proba, tuned, blend = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int), {}
     fit_s, epochs = 0.0, []
     for k, (train, test) in enumerate(folds):
         model = fusion_model(args, seed, classes)
@@ -110,16 +127,24 @@ def run_fusion(args, X, Y, classes, folds, seed):
         proba[test] = model.predict_proba(X[test])
         tuned[test] = model.predict(X[test])
         epochs.append(len(getattr(model[-1], "estimator_", model[-1]).history_))
+        if args.ensemble and anchor_proba:
+            blend[k] = _blend(model[-1].oof_proba_, proba[test], *anchor_proba[k], Y[train], classes)
         print(f"  fusion seed {seed} fold {k}: {time.perf_counter() - start:.0f} s, "
               f"{epochs[-1]} fine-tuning epochs", flush=True)
     tested = tested_records(folds)
     untuned = apply_thresholds(proba[tested], 0.5)
-    return {
+    rows = {
         "0.5": (cinc_report(Y[tested], proba[tested], untuned, classes=classes), fit_s),
         TUNED[bool(args.ensemble)].format(args.ensemble): (
             cinc_report(Y[tested], proba[tested], tuned[tested], classes=classes), fit_s
         ),
     }
+    if blend:
+        blend_proba, blend_labels = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
+        for k, (_, test) in enumerate(folds):
+            blend_proba[test], blend_labels[test] = blend[k]
+        rows[BLEND] = (cinc_report(Y[tested], blend_proba[tested], blend_labels[tested], classes=classes), fit_s)
+    return rows
 
 
 def quiet_loader_warnings():
@@ -128,18 +153,25 @@ def quiet_loader_warnings():
     warnings.filterwarnings("ignore", message=".*were skipped.*")
 
 
+def _blend(oof, test_proba, anchor_oof, anchor_test_proba, Y_train, classes):
+    """Test probabilities and labels of the mean of two systems, thresholds tuned on their mean OOF."""
+    tuner = MultilabelThresholdTuner(GivenProbabilities(), cv=2, classes=classes)
+    tuner.fit((oof + anchor_oof) / 2, Y_train)
+    mean = (test_proba + anchor_test_proba) / 2
+    return mean, tuner.predict(mean)
+
+
 def print_table(rows):
     print("| system | thresholds | seed | " + " | ".join(HEADER) + " | fit s |")
     print("|---|---|---|" + "---|" * len(HEADER) + "---|")
     for (system, thresholds, seed), (report, fit_s) in rows.items():
         print(f"| {system} | {thresholds} | {seed} | {score_cells(report)} | {fit_s:.0f} |")
-    fusion = {}
+    per_system = {}  # the rows that vary with the seed
     for (system, thresholds, seed), (report, _) in rows.items():
-        if system == "fusion":
-            fusion.setdefault(thresholds, []).append(report)
-    for thresholds, reports in fusion.items():
+        per_system.setdefault((system, thresholds), []).append(report)
+    for (system, thresholds), reports in per_system.items():
         if len(reports) > 1:
-            print(f"| fusion | {thresholds} | mean +- sd | {mean_sd_cells(reports)} | |")
+            print(f"| {system} | {thresholds} | mean +- sd | {mean_sd_cells(reports)} | |")
 
 
 def main():
@@ -176,16 +208,20 @@ def main():
           f"{args.size}, {args.pretrain_epochs} pretraining epochs, up to {args.epochs} fine-tuning "
           f"epochs; extra parameters {args.set}", flush=True)
 
-    rows = {}
+    rows, anchor_proba, anchor_fit_s = {}, [], 0.0
     if not args.no_anchor:
-        for thresholds, result in run_anchor(X, Y, classes, folds).items():
+        for thresholds, result in run_anchor(X, Y, classes, folds, fold_proba=anchor_proba).items():
             rows[("MiniRocket + ridge", thresholds, 0)] = result
+            anchor_fit_s = result[1]  # the tuned row's, which the blend uses
     per_seed = Parallel(n_jobs=args.n_jobs)(
-        delayed(run_fusion)(args, X, Y, classes, folds, seed) for seed in args.seeds
+        delayed(run_fusion)(args, X, Y, classes, folds, seed, anchor_proba) for seed in args.seeds
     )
     for seed, results in zip(args.seeds, per_seed):
-        for thresholds, result in results.items():
-            rows[("fusion", thresholds, seed)] = result
+        for thresholds, (report, fit_s) in results.items():
+            if thresholds == BLEND:
+                rows[(*BLEND, seed)] = (report, fit_s + anchor_fit_s)
+            else:
+                rows[("fusion", thresholds, seed)] = (report, fit_s)
     if args.folds < 10:
         print(f"(scores over the {len(tested_records(folds))} test records of {args.folds} folds only)")
     print()

@@ -133,6 +133,10 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     best_score_ : float
         The metric of the tuned thresholds on the out-of-fold probabilities
         (a slightly optimistic estimate: it selected the thresholds).
+    oof_proba_ : ndarray of shape (n_records, n_classes)
+        The out-of-fold probabilities of the training records that tuned the
+        thresholds, as ``cross_val_predict`` would give them: for
+        diagnostics, or to tune the thresholds of a blend of models honestly.
     classes_ : ndarray of shape (n_classes,)
         Codes of the columns (``classes``, or the year's table), or
         ``0 .. n_classes - 1`` when unnamed.
@@ -238,9 +242,9 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         )
         grid = self._grid()
         # The estimator gets the usual 0/1 integer indicator matrix.
-        proba, fold_estimators = self._out_of_fold_proba(X, y.astype(np.int64), groups)
+        self.oof_proba_, fold_estimators = self._out_of_fold_proba(X, y.astype(np.int64), groups)
         self.thresholds_, self.best_score_ = _coordinate_ascent(
-            y, proba, grid, metric, n_passes=self.n_passes, at_least_one=self.at_least_one
+            y, self.oof_proba_, grid, metric, n_passes=self.n_passes, at_least_one=self.at_least_one
         )
         if self.ensemble:
             self.estimators_ = fold_estimators
