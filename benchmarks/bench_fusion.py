@@ -59,14 +59,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 
 from sklearn_ecg.datasets import load_physionet
 from sklearn_ecg.fusion import GatedFusionClassifier
 from sklearn_ecg.metrics import cinc_report
-from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds
+from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds, tune_thresholds
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
@@ -75,17 +74,6 @@ from _anchor import HEADER, mean_sd_cells, run_anchor, score_cells, tested_recor
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
 TUNED = {False: "tuned on validation split", True: "tuned on inner {}-fold OOF, ensemble"}
 BLEND = "fusion + MiniRocket", "mean probability, tuned on both inner OOF"
-
-
-class GivenProbabilities(ClassifierMixin, BaseEstimator):
-    """Takes probabilities as its features: MultilabelThresholdTuner then tunes on them as they are."""
-
-    def fit(self, P, Y):
-        self.classes_ = np.arange(Y.shape[1])
-        return self
-
-    def predict_proba(self, P):
-        return np.asarray(P)
 
 
 def fusion_model(args, seed, classes):
@@ -155,10 +143,9 @@ def quiet_loader_warnings():
 
 def _blend(oof, test_proba, anchor_oof, anchor_test_proba, Y_train, classes):
     """Test probabilities and labels of the mean of two systems, thresholds tuned on their mean OOF."""
-    tuner = MultilabelThresholdTuner(GivenProbabilities(), cv=2, classes=classes)
-    tuner.fit((oof + anchor_oof) / 2, Y_train)
+    thresholds, _ = tune_thresholds(Y_train, (oof + anchor_oof) / 2, classes=classes)
     mean = (test_proba + anchor_test_proba) / 2
-    return mean, tuner.predict(mean)
+    return mean, apply_thresholds(mean, thresholds)
 
 
 def print_table(rows):

@@ -15,7 +15,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm
 
 from ..classes import column_codes
-from ..metrics._checks import check_indicator, check_scores
+from ..metrics._checks import check_indicator, check_same_shape, check_scores
 from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
 from ._split import MultilabelStratifiedKFold
 
@@ -61,6 +61,64 @@ def apply_thresholds(proba, thresholds, *, at_least_one=True):
     if at_least_one:
         _ensure_one_label(y_pred, proba)
     return y_pred.astype(int)
+
+
+def tune_thresholds(
+    y_true, proba, *, scoring="challenge", thresholds=19, n_passes=2, at_least_one=True,
+    classes=None, year=2020,
+):
+    """Per-class thresholds that maximise a metric on given probabilities.
+
+    The coordinate ascent of :class:`MultilabelThresholdTuner`, for
+    probabilities already at hand: out-of-fold probabilities of the training
+    records (never those of the records to be scored), e.g. the mean of two
+    tuners' ``oof_proba_`` to threshold a blend of their models.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_records, n_classes)
+        Binary indicator matrix.
+    proba : array-like of shape (n_records, n_classes)
+        Probability of each class.
+    scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, \
+            default="challenge"
+        Metric of the binary predictions to maximise.
+    thresholds : int or array-like of shape (n_thresholds,), default=19
+        Candidate thresholds, or their number, evenly spaced inside (0, 1).
+    n_passes : int, default=2
+        Sweeps of coordinate ascent over the classes.
+    at_least_one : bool, default=True
+        Give a record that no class reaches its most probable class.
+    classes : array-like of str of shape (n_classes,), default=None
+        SNOMED-CT code of each column; None: the year's scored classes.
+    year : {2020, 2021}, default=2020
+        Whose weight matrix the challenge metric uses.
+
+    Returns
+    -------
+    thresholds : ndarray of shape (n_classes,)
+        Tuned threshold of each class, for :func:`apply_thresholds`.
+    score : float
+        The metric of those thresholds on ``proba``.
+
+    Examples
+    --------
+    >>> from sklearn_ecg.model_selection import tune_thresholds
+    >>> y = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1]]
+    >>> proba = [[0.4, 0.1, 0.2], [0.1, 0.3, 0.2], [0.2, 0.1, 0.9], [0.3, 0.1, 0.6]]
+    >>> thresholds, score = tune_thresholds(
+    ...     y, proba, classes=["164889003", "164890007", "426783006"])
+    >>> float(score)
+    1.0
+    """
+    y_true = check_indicator(y_true, "y_true")
+    proba = check_scores(proba, "proba")
+    check_same_shape(y_true, proba, names=("y_true", "proba"))
+    metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
+    return _coordinate_ascent(
+        y_true, proba, _threshold_grid(thresholds), metric, n_passes=n_passes,
+        at_least_one=at_least_one,
+    )
 
 
 class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -150,6 +208,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     See Also
     --------
     apply_thresholds : The decision rule, for reuse on stored probabilities.
+    tune_thresholds : The tuning alone, on given probabilities.
     sklearn.model_selection.TunedThresholdClassifierCV : Binary counterpart.
 
     Examples
@@ -240,7 +299,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         metric = stacked_label_metric(
             self.scoring, classes=self.classes, year=self.year, n_columns=y.shape[1]
         )
-        grid = self._grid()
+        grid = _threshold_grid(self.thresholds)
         # The estimator gets the usual 0/1 integer indicator matrix.
         self.oof_proba_, fold_estimators = self._out_of_fold_proba(X, y.astype(np.int64), groups)
         self.thresholds_, self.best_score_ = _coordinate_ascent(
@@ -339,14 +398,6 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         tags.target_tags.single_output = False
         return tags
 
-    def _grid(self):
-        if isinstance(self.thresholds, Integral):
-            return np.linspace(0.0, 1.0, self.thresholds + 2)[1:-1]
-        grid = np.asarray(self.thresholds, dtype=np.float64)
-        if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():
-            raise ValueError("thresholds must be a non-empty 1-D array of finite values.")
-        return grid
-
     def _out_of_fold_proba(self, X, y, groups):
         if isinstance(self.cv, Integral):
             cv = MultilabelStratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
@@ -368,6 +419,15 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                 f"{np.sum(times_tested != 1)} records are not."
             )
         return proba, [estimator for estimator, _ in fitted]
+
+
+def _threshold_grid(thresholds):
+    if isinstance(thresholds, Integral):
+        return np.linspace(0.0, 1.0, thresholds + 2)[1:-1]
+    grid = np.asarray(thresholds, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():
+        raise ValueError("thresholds must be a non-empty 1-D array of finite values.")
+    return grid
 
 
 def _check_target(y):

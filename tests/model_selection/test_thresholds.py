@@ -7,11 +7,14 @@ from sklearn.multioutput import MultiOutputClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_ecg.classes import scored_classes
 from sklearn_ecg.metrics import challenge_metric, g_beta_measure, make_cinc_scorers
-from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds
+from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds, tune_thresholds
 
 CODES = ["164889003", "164890007", "426783006"]  # AF, AFL, sinus rhythm
 
@@ -78,6 +81,35 @@ def test_best_score_is_the_metric_of_the_tuned_thresholds_on_out_of_fold_proba()
     assert tuner.best_score_ >= untuned
     on_grid = np.isclose(tuner.thresholds_[:, None], np.arange(1, 20) * 0.05)
     assert on_grid.any(axis=1).all()
+
+
+class TestTuneThresholds:
+    def test_same_thresholds_as_the_tuner_on_its_out_of_fold_proba(self):
+        X, y = _data(150)
+        tuner = _tuner(n_passes=3).fit(X, y)
+        thresholds, score = tune_thresholds(y, tuner.oof_proba_, classes=CODES, n_passes=3)
+        np.testing.assert_array_equal(thresholds, tuner.thresholds_)
+        assert score == tuner.best_score_
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        y=arrays(np.int64, (12, 3), elements=st.integers(0, 1)),
+        proba=arrays(np.float64, (12, 3), elements=st.floats(0.0, 1.0)),
+    )
+    def test_score_is_that_of_the_thresholds_and_no_worse_than_half(self, y, proba):
+        thresholds, score = tune_thresholds(y, proba, classes=CODES)
+        assert score == pytest.approx(
+            challenge_metric(y, apply_thresholds(proba, thresholds), classes=CODES), abs=1e-12
+        )
+        assert score >= challenge_metric(y, apply_thresholds(proba, 0.5), classes=CODES) - 1e-12
+
+    def test_bad_input(self):
+        with pytest.raises(ValueError, match=r"y_true has shape \(2, 3\) but proba has shape \(2, 2\)"):
+            tune_thresholds(np.zeros((2, 3)), np.zeros((2, 2)), classes=CODES)
+        with pytest.raises(ValueError, match="proba contains NaN"):
+            tune_thresholds(np.zeros((1, 3)), [[np.nan, 0.1, 0.2]], classes=CODES)
+        with pytest.raises(ValueError, match="scoring must be one of"):
+            tune_thresholds(np.zeros((1, 3)), np.zeros((1, 3)), classes=CODES, scoring="auroc")
 
 
 def test_converged_thresholds_are_a_local_optimum_of_the_naive_metric():
