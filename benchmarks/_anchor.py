@@ -43,6 +43,22 @@ def mean_sd_cells(reports):
     return " | ".join(f"{m:.3f} +- {s:.3f}" for m, s in zip(values.mean(axis=0), values.std(axis=0)))
 
 
+def mean_sd_rows(reports, trailing_cells=0):
+    """Table rows of mean +- sd over seeds, for each system run with more than one seed.
+
+    ``reports`` maps ``(system, thresholds, seed)`` to a cinc_report;
+    ``trailing_cells`` empty cells close each row (the table's other columns).
+    """
+    per_system = {}
+    for (system, thresholds, _), report in reports.items():
+        per_system.setdefault((system, thresholds), []).append(report)
+    return [
+        f"| {system} | {thresholds} | mean +- sd | {mean_sd_cells(runs)} |" + " |" * trailing_cells
+        for (system, thresholds), runs in per_system.items()
+        if len(runs) > 1
+    ]
+
+
 class RidgeScores(ClassifierMixin, BaseEstimator):
     """The anchor's classifier on MiniRocket features: one ridge for all classes.
 

@@ -37,7 +37,7 @@ import torch
 from sklearn.model_selection import KFold
 
 # Run as a script, this file's folder is on sys.path: the shared anchor imports.
-from _anchor import HEADER, PLAIN, TUNED, mean_sd_cells, run_anchor, score_cells, tested_records
+from _anchor import HEADER, PLAIN, TUNED, mean_sd_rows, run_anchor, score_cells, tested_records
 
 from sklearn_ecg.datasets import load_physionet
 from sklearn_ecg.metrics import cinc_report
@@ -87,9 +87,8 @@ def print_table(rows, n_tested, n_tiled):
     for (system, thresholds, seed), row in rows.items():
         print(f"| {system} | {thresholds} | {seed} | {score_cells(row['report'])} | {row['fit_s']:.0f} "
               f"| {n_tested / row['predict_s']:.0f} | {row['tiled']:.0f} |")
-    reports = [row["report"] for key, row in rows.items() if key[0] == DEFAULT]
-    if len(reports) > 1:
-        print(f"| {DEFAULT} | validation split | mean +- sd | {mean_sd_cells(reports)} | | | |")
+    for line in mean_sd_rows({key: row["report"] for key, row in rows.items()}, trailing_cells=3):
+        print(line)
 
 
 def main():

@@ -69,7 +69,7 @@ from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_threshol
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
-from _anchor import HEADER, mean_sd_cells, run_anchor, score_cells, tested_records
+from _anchor import HEADER, mean_sd_rows, run_anchor, score_cells, tested_records
 
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
 TUNED = {False: "tuned on validation split", True: "tuned on inner {}-fold OOF, ensemble"}
@@ -102,10 +102,12 @@ def fusion_model(args, seed, classes):
 
 
 def run_fusion(args, X, Y, classes, folds, seed, anchor_proba=()):
-    # Set here as well as in main: a worker process of --n-jobs starts afresh.
+    # Set here, in the process that trains: a worker of --n-jobs starts afresh.
     torch.set_num_threads(args.threads)
     quiet_loader_warnings()
-    proba, tuned, blend = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int), {}
+    proba, tuned = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
+    blends = bool(args.ensemble and anchor_proba)
+    blend_proba, blend_labels = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
     fit_s, epochs = 0.0, []
     for k, (train, test) in enumerate(folds):
         model = fusion_model(args, seed, classes)
@@ -115,8 +117,10 @@ def run_fusion(args, X, Y, classes, folds, seed, anchor_proba=()):
         proba[test] = model.predict_proba(X[test])
         tuned[test] = model.predict(X[test])
         epochs.append(len(getattr(model[-1], "estimator_", model[-1]).history_))
-        if args.ensemble and anchor_proba:
-            blend[k] = _blend(model[-1].oof_proba_, proba[test], *anchor_proba[k], Y[train], classes)
+        if blends:
+            blend_proba[test], blend_labels[test] = _blend(
+                model[-1].oof_proba_, proba[test], *anchor_proba[k], Y[train], classes
+            )
         print(f"  fusion seed {seed} fold {k}: {time.perf_counter() - start:.0f} s, "
               f"{epochs[-1]} fine-tuning epochs", flush=True)
     tested = tested_records(folds)
@@ -127,10 +131,7 @@ def run_fusion(args, X, Y, classes, folds, seed, anchor_proba=()):
             cinc_report(Y[tested], proba[tested], tuned[tested], classes=classes), fit_s
         ),
     }
-    if blend:
-        blend_proba, blend_labels = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
-        for k, (_, test) in enumerate(folds):
-            blend_proba[test], blend_labels[test] = blend[k]
+    if blends:
         rows[BLEND] = (cinc_report(Y[tested], blend_proba[tested], blend_labels[tested], classes=classes), fit_s)
     return rows
 
@@ -153,12 +154,8 @@ def print_table(rows):
     print("|---|---|---|" + "---|" * len(HEADER) + "---|")
     for (system, thresholds, seed), (report, fit_s) in rows.items():
         print(f"| {system} | {thresholds} | {seed} | {score_cells(report)} | {fit_s:.0f} |")
-    per_system = {}  # the rows that vary with the seed
-    for (system, thresholds, seed), (report, _) in rows.items():
-        per_system.setdefault((system, thresholds), []).append(report)
-    for (system, thresholds), reports in per_system.items():
-        if len(reports) > 1:
-            print(f"| {system} | {thresholds} | mean +- sd | {mean_sd_cells(reports)} | |")
+    for line in mean_sd_rows({key: report for key, (report, _) in rows.items()}, trailing_cells=1):
+        print(line)
 
 
 def main():
@@ -184,7 +181,6 @@ def main():
     args.epochs = args.epochs or (2 if args.quick else 50 if args.ensemble else 40)
     args.folds = args.folds or (2 if args.quick else 10)
     args.set = {key: ast.literal_eval(value) for key, value in (item.split("=", 1) for item in args.set)}
-    torch.set_num_threads(args.threads)
     quiet_loader_warnings()
 
     start = time.perf_counter()
