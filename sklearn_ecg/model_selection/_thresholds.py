@@ -114,6 +114,8 @@ def tune_thresholds(
     y_true = check_indicator(y_true, "y_true")
     proba = check_scores(proba, "proba")
     check_same_shape(y_true, proba, names=("y_true", "proba"))
+    if not isinstance(n_passes, Integral) or n_passes < 1:
+        raise ValueError(f"n_passes must be an int >= 1; got {n_passes!r}.")
     metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
     return _coordinate_ascent(
         y_true, proba, _threshold_grid(thresholds), metric, n_passes=n_passes,
@@ -423,6 +425,8 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
 def _threshold_grid(thresholds):
     if isinstance(thresholds, Integral):
+        if thresholds < 1:
+            raise ValueError(f"thresholds must be an int >= 1 or an array of values; got {thresholds}.")
         return np.linspace(0.0, 1.0, thresholds + 2)[1:-1]
     grid = np.asarray(thresholds, dtype=np.float64)
     if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():

@@ -110,6 +110,10 @@ class TestTuneThresholds:
             tune_thresholds(np.zeros((1, 3)), [[np.nan, 0.1, 0.2]], classes=CODES)
         with pytest.raises(ValueError, match="scoring must be one of"):
             tune_thresholds(np.zeros((1, 3)), np.zeros((1, 3)), classes=CODES, scoring="auroc")
+        with pytest.raises(ValueError, match="thresholds must be an int >= 1"):
+            tune_thresholds(np.zeros((1, 3)), np.zeros((1, 3)), classes=CODES, thresholds=0)
+        with pytest.raises(ValueError, match="n_passes must be an int >= 1"):
+            tune_thresholds(np.zeros((1, 3)), np.zeros((1, 3)), classes=CODES, n_passes=0)
 
 
 def test_converged_thresholds_are_a_local_optimum_of_the_naive_metric():
