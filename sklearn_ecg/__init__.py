@@ -2,8 +2,8 @@
 
 The main parts are importable from the top level; each also lives in its
 subpackage (``sklearn_ecg.preprocessing``, ``sklearn_ecg.pretraining``,
-``sklearn_ecg.fusion``, ``sklearn_ecg.datasets``, ``sklearn_ecg.metrics``,
-``sklearn_ecg.model_selection``).
+``sklearn_ecg.fusion``, ``sklearn_ecg.ensemble``, ``sklearn_ecg.datasets``,
+``sklearn_ecg.metrics``, ``sklearn_ecg.model_selection``).
 """
 
 import importlib
@@ -21,6 +21,7 @@ _PUBLIC = {
     "WindowCropper": "preprocessing",
     "SelfKDPretrainer": "pretraining",
     "GatedFusionClassifier": "fusion",
+    "MultilabelVotingClassifier": "ensemble",
     "MultilabelStratifiedKFold": "model_selection",
     "MultilabelThresholdTuner": "model_selection",
     "load_physionet": "datasets",

@@ -15,6 +15,7 @@ from sklearn.utils.metaestimators import _BaseComposition, available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from .._multilabel import check_thresholds
 from .._random import torch_generator
 from .._skorch_utils import TorchPickleMixin, resolve_device, seeded_torch, silent
 from .._validation import check_signals
@@ -573,13 +574,7 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
     def _fit_thresholds(self, X, Y, valid, metric):
         n_classes = Y.shape[1]
         if metric is None:
-            thresholds = np.asarray(self.threshold, dtype=np.float64)
-            if thresholds.shape not in ((), (n_classes,)) or not ((thresholds >= 0) & (thresholds <= 1)).all():
-                raise ValueError(
-                    f"threshold must be in [0, 1], one value or one per class ({n_classes}); got "
-                    f"{self.threshold!r}."
-                )
-            return np.broadcast_to(thresholds, (n_classes,)).copy()
+            return check_thresholds(self.threshold, n_classes)
         logits, _ = predict_records(self.net_, X[valid], self.batch_size)
         proba = 1.0 / (1.0 + np.exp(-logits))
         thresholds, _ = _coordinate_ascent(

@@ -10,13 +10,13 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm
 
 from ..classes import column_codes
 from ..metrics._checks import check_indicator, check_same_shape, check_scores
 from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
+from .._multilabel import check_multilabel_target, positive_proba
 from ._split import MultilabelStratifiedKFold
 
 _MIN_GAIN = 1e-12  # a threshold moves only for a gain above rounding noise
@@ -293,7 +293,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self : object
             Fitted tuner.
         """
-        y = _check_target(y)
+        y = check_multilabel_target(y, type(self).__name__)
         if _num_samples(X) != len(y):
             raise ValueError(f"X has {_num_samples(X)} records but y has {len(y)}.")
         classes = None if self.classes is None else np.asarray(self.classes).astype(str)
@@ -327,7 +327,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         proba : ndarray of shape (n_records, n_classes)
         """
         check_is_fitted(self)
-        return np.mean([_positive_proba(e, X, len(self.classes_)) for e in self.estimators_], axis=0)
+        return np.mean([positive_proba(e, X, len(self.classes_)) for e in self.estimators_], axis=0)
 
     def predict(self, X):
         """Binary predictions with the tuned thresholds.
@@ -434,69 +434,9 @@ def _threshold_grid(thresholds):
     return grid
 
 
-def _check_target(y):
-    if y is None:
-        raise ValueError(
-            "MultilabelThresholdTuner requires y to be passed, but the target y is None."
-        )
-    target_type = type_of_target(y, input_name="y", raise_unknown=True)
-    if target_type not in ("binary", "multilabel-indicator"):
-        raise ValueError(
-            "y must be a binary indicator matrix (n_records, n_classes); the type of "
-            f"the target is {target_type}."
-        )
-    return check_indicator(y, "y")
-
-
 def _fit_predict_proba(estimator, X, y, train, test):
     estimator.fit(_safe_indexing(X, train), y[train])
-    return estimator, _positive_proba(estimator, _safe_indexing(X, test), y.shape[1])
-
-
-def _positive_proba(estimator, X, n_classes):
-    """Probability of the positive class of each column, as one array.
-
-    Handles the list of per-output arrays of scikit-learn's multi-output
-    classifiers, including an output that saw a single class in training
-    (its array then has one column).
-    """
-    proba = estimator.predict_proba(X)
-    fitted_classes = getattr(estimator, "classes_", None)
-    if isinstance(proba, list):
-        labels = fitted_classes if isinstance(fitted_classes, list) else [None] * len(proba)
-        proba = np.column_stack([_positive_column(p, c) for p, c in zip(proba, labels)])
-    else:
-        proba = np.asarray(proba, dtype=np.float64)
-        if n_classes == 1 and _columns_are_binary_classes(fitted_classes, proba):
-            # A single-output estimator fitted on the one column of y: its
-            # columns are the values 0 and 1 it saw, not labels.
-            proba = _positive_column(proba, fitted_classes)[:, None]
-    if proba.shape != (_num_samples(X), n_classes):
-        raise ValueError(
-            f"predict_proba of {type(estimator).__name__} gave shape {proba.shape}; "
-            f"expected ({_num_samples(X)}, {n_classes}) or a list of {n_classes} "
-            "(n_records, 2) arrays."
-        )
-    return proba
-
-
-def _columns_are_binary_classes(fitted_classes, proba):
-    if fitted_classes is None or isinstance(fitted_classes, list) or proba.ndim != 2:
-        return False
-    fitted_classes = np.asarray(fitted_classes)
-    return (
-        fitted_classes.shape == (proba.shape[1],)
-        and fitted_classes.dtype.kind in "biuf"
-        and set(fitted_classes.tolist()) <= {0, 1}
-    )
-
-
-def _positive_column(proba, labels):
-    proba = np.asarray(proba, dtype=np.float64)
-    if labels is None:
-        return proba[:, -1]
-    positive = np.flatnonzero(np.asarray(labels) == 1)
-    return proba[:, positive[0]] if positive.size else np.zeros(len(proba))
+    return estimator, positive_proba(estimator, _safe_indexing(X, test), y.shape[1])
 
 
 def _coordinate_ascent(y, proba, grid, metric, *, n_passes, at_least_one):

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _expected_failures import MULTILABEL_ONLY
+
 from sklearn_ecg.classes import scored_classes
 from sklearn_ecg.metrics import challenge_metric, g_beta_measure, make_cinc_scorers
 from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds, tune_thresholds
@@ -323,17 +325,9 @@ def test_bad_targets_and_estimators():
 
 # Justified failures: the tuner is multi-label only, and its predictions follow
 # the tuned thresholds rather than sklearn's binary conventions.
-_MULTILABEL_ONLY = {
-    "check_estimators_dtypes": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
-    "check_fit2d_1feature": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
-    "check_classifier_data_not_an_array": "the check's target has labels {1, 2}, not 0/1",
-    "check_classifiers_classes": "the check fits 1-D targets; y must be a 2-D indicator matrix",
-    "check_classifiers_train": "predict returns (n_records, n_classes) even for a single label",
+_TUNER_FAILURES = {
+    **MULTILABEL_ONLY,
     "check_classifier_multioutput": "predict applies tuned thresholds, not 0.5 on predict_proba",
-    "check_classifier_not_supporting_multiclass": "refuses multiclass, but as non multi-label, "
-    "not with the binary-only message the check wants",
-    "check_estimator_sparse_array": "predict_proba has a column per label, not the binary (n, 2)",
-    "check_estimator_sparse_matrix": "predict_proba has a column per label, not the binary (n, 2)",
 }
 
 
@@ -348,7 +342,7 @@ _MULTILABEL_ONLY = {
             cv=2,
         )
     ],
-    expected_failed_checks=lambda estimator: _MULTILABEL_ONLY,
+    expected_failed_checks=lambda estimator: _TUNER_FAILURES,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
