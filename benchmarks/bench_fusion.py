@@ -37,10 +37,10 @@ Every system sees the same folds in one run:
 
 ``fusion + MiniRocket`` (with the ensemble, when the anchor runs): the
 mean of the two systems' probabilities, ANCHORS.md's cheap blend, with
-thresholds tuned on the mean of their inner out-of-fold probabilities: what
-``MultilabelThresholdTuner(MultilabelVotingClassifier([...]))`` fits,
-computed here from the two systems' fitted models instead of training the
-fused model twice.
+thresholds tuned on the mean of their inner out-of-fold probabilities: the
+blend of ``MultilabelThresholdTuner(MultilabelVotingClassifier([...]))``,
+computed from the two systems' fitted models instead of training the fused
+model twice (so the two systems' inner folds differ for seeds other than 0).
 
 Every prediction gives each record at least one label (its most probable
 class). Fit times are summed over the folds (MiniRocket's counted in both
