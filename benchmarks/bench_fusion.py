@@ -35,6 +35,12 @@ Every system sees the same folds in one run:
   per outer fold on its training records (it uses no labels), and only the
   ridge is refitted in the inner folds.
 
+``--shrinkage 0.5`` (the default; 0 turns it off) adds, for each system
+tuned on inner out-of-fold probabilities (the anchor, the ensemble, the
+blend), a row whose thresholds come from the same probabilities shrunk
+halfway toward the best threshold common to all classes
+(``tune_thresholds(shrinkage=0.5)``), on the logit scale.
+
 ``fusion + MiniRocket`` (with the ensemble, when the anchor runs): the
 mean of the two systems' probabilities, ANCHORS.md's cheap blend, with
 thresholds tuned on the mean of their inner out-of-fold probabilities: the
@@ -72,10 +78,11 @@ from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_threshol
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
-from _anchor import HEADER, mean_sd_rows, run_anchor, score_cells, tested_records
+from _anchor import HEADER, TUNED as ANCHOR_TUNED, mean_sd_rows, run_anchor, score_cells, tested_records
 
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
 TUNED = {False: "tuned on validation split", True: "tuned on inner {}-fold OOF, ensemble"}
+ANCHOR = "MiniRocket + ridge"
 BLEND = "fusion + MiniRocket", "mean probability, tuned on both inner OOF"
 
 
@@ -105,13 +112,12 @@ def fusion_model(args, seed, classes):
 
 
 def run_fusion(args, X, Y, classes, folds, seed, anchor_proba=()):
+    """Rows ``{(system, thresholds): (report, fit_s)}`` of the fused model (and its blend) for one seed."""
     # Set here, in the process that trains: a worker of --n-jobs starts afresh.
     torch.set_num_threads(args.threads)
     quiet_loader_warnings()
     proba, tuned = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
-    blends = bool(args.ensemble and anchor_proba)
-    blend_proba, blend_labels = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
-    fit_s, epochs = 0.0, []
+    fold_proba, fit_s, epochs = [], 0.0, []
     for k, (train, test) in enumerate(folds):
         model = fusion_model(args, seed, classes)
         start = time.perf_counter()
@@ -120,36 +126,57 @@ def run_fusion(args, X, Y, classes, folds, seed, anchor_proba=()):
         proba[test] = model.predict_proba(X[test])
         tuned[test] = model.predict(X[test])
         epochs.append(len(getattr(model[-1], "estimator_", model[-1]).history_))
-        if blends:
-            blend_proba[test], blend_labels[test] = _blend(
-                model[-1].oof_proba_, proba[test], *anchor_proba[k], Y[train], classes
-            )
+        if args.ensemble:
+            fold_proba.append((model[-1].oof_proba_, proba[test]))
         print(f"  fusion seed {seed} fold {k}: {time.perf_counter() - start:.0f} s, "
               f"{epochs[-1]} fine-tuning epochs", flush=True)
     tested = tested_records(folds)
-    untuned = apply_thresholds(proba[tested], 0.5)
-    rows = {
-        "0.5": (cinc_report(Y[tested], proba[tested], untuned, classes=classes), fit_s),
-        TUNED[bool(args.ensemble)].format(args.ensemble): (
-            cinc_report(Y[tested], proba[tested], tuned[tested], classes=classes), fit_s
-        ),
-    }
-    if blends:
-        rows[BLEND] = (cinc_report(Y[tested], blend_proba[tested], blend_labels[tested], classes=classes), fit_s)
+
+    def row(scores, labels):
+        return cinc_report(Y[tested], scores[tested], labels[tested], classes=classes), fit_s
+
+    tuned_name = TUNED[bool(args.ensemble)].format(args.ensemble)
+    rows = {("fusion", "0.5"): row(proba, apply_thresholds(proba, 0.5)), ("fusion", tuned_name): row(proba, tuned)}
+    if args.ensemble and args.shrinkage:
+        rows[("fusion", shrunk(tuned_name, args.shrinkage))] = row(
+            proba, tuned_labels(fold_proba, folds, Y, classes, args.shrinkage)
+        )
+    if args.ensemble and anchor_proba:
+        blended = [((oof + anchor_oof) / 2, (test + anchor_test) / 2)
+                   for (oof, test), (anchor_oof, anchor_test) in zip(fold_proba, anchor_proba)]
+        for shrinkage in dict.fromkeys([0.0, args.shrinkage]):
+            rows[(BLEND[0], shrunk(BLEND[1], shrinkage))] = row(
+                pooled(blended, folds, Y.shape), tuned_labels(blended, folds, Y, classes, shrinkage)
+            )
     return rows
+
+
+def pooled(fold_proba, folds, shape):
+    """The test probabilities of ``(oof, test)`` pairs, one per fold, in one array."""
+    scores = np.zeros(shape)
+    for (_, test), (_, test_proba) in zip(folds, fold_proba):
+        scores[test] = test_proba
+    return scores
+
+
+def tuned_labels(fold_proba, folds, Y, classes, shrinkage):
+    """Test-fold labels, thresholds tuned on each fold's out-of-fold probabilities (its ``(oof, test)`` pair)."""
+    labels = np.zeros(Y.shape, dtype=int)
+    for (train, test), (oof, test_proba) in zip(folds, fold_proba):
+        thresholds, _ = tune_thresholds(Y[train], oof, shrinkage=shrinkage, classes=classes)
+        labels[test] = apply_thresholds(test_proba, thresholds)
+    return labels
+
+
+def shrunk(thresholds, shrinkage):
+    """A thresholds label, with the shrinkage when there is one."""
+    return f"{thresholds}, shrinkage {shrinkage:g}" if shrinkage else thresholds
 
 
 def quiet_loader_warnings():
     """The dev records' known quirks, reported once by the loader, not per fold."""
     warnings.filterwarnings("ignore", message=".*all-zero lead.*")
     warnings.filterwarnings("ignore", message=".*were skipped.*")
-
-
-def _blend(oof, test_proba, anchor_oof, anchor_test_proba, Y_train, classes):
-    """Test probabilities and labels of the mean of two systems, thresholds tuned on their mean OOF."""
-    thresholds, _ = tune_thresholds(Y_train, (oof + anchor_oof) / 2, classes=classes)
-    mean = (test_proba + anchor_test_proba) / 2
-    return mean, apply_thresholds(mean, thresholds)
 
 
 def print_table(rows):
@@ -176,6 +203,9 @@ def main():
     parser.add_argument("--ensemble", type=int, default=5, metavar="K",
                         help="wrap the classifier in MultilabelThresholdTuner(cv=K, ensemble=True) "
                              "(default 5); 0: one model, thresholds tuned on its validation split")
+    parser.add_argument("--shrinkage", type=float, default=0.5,
+                        help="also report the ensembles' thresholds shrunk this far toward a common one "
+                             "(tune_thresholds(shrinkage=...)); 0: no such rows")
     parser.add_argument("--no-anchor", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--n-jobs", type=int, default=1, help="seeds run at a time, in separate processes")
@@ -197,17 +227,20 @@ def main():
     rows, anchor_proba, anchor_fit_s = {}, [], 0.0
     if not args.no_anchor:
         for thresholds, result in run_anchor(X, Y, classes, folds, fold_proba=anchor_proba).items():
-            rows[("MiniRocket + ridge", thresholds, 0)] = result
+            rows[(ANCHOR, thresholds, 0)] = result
             anchor_fit_s = result[1]  # the tuned row's, which the blend uses
+        if anchor_proba and args.shrinkage:
+            tested = tested_records(folds)
+            labels = tuned_labels(anchor_proba, folds, Y, classes, args.shrinkage)
+            report = cinc_report(Y[tested], pooled(anchor_proba, folds, Y.shape)[tested], labels[tested],
+                                 classes=classes)
+            rows[(ANCHOR, shrunk(ANCHOR_TUNED, args.shrinkage), 0)] = (report, anchor_fit_s)
     per_seed = Parallel(n_jobs=args.n_jobs)(
         delayed(run_fusion)(args, X, Y, classes, folds, seed, anchor_proba) for seed in args.seeds
     )
     for seed, results in zip(args.seeds, per_seed):
-        for thresholds, (report, fit_s) in results.items():
-            if thresholds == BLEND:
-                rows[(*BLEND, seed)] = (report, fit_s + anchor_fit_s)
-            else:
-                rows[("fusion", thresholds, seed)] = (report, fit_s)
+        for (system, thresholds), (report, fit_s) in results.items():
+            rows[(system, thresholds, seed)] = (report, fit_s + (anchor_fit_s if system == BLEND[0] else 0.0))
     if args.folds < 10:
         print(f"(scores over the {len(tested_records(folds))} test records of {args.folds} folds only)")
     print()

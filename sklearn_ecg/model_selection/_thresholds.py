@@ -1,7 +1,7 @@
 """Per-class decision thresholds tuned on out-of-fold training probabilities."""
 
 import dataclasses
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -64,8 +64,8 @@ def apply_thresholds(proba, thresholds, *, at_least_one=True):
 
 
 def tune_thresholds(
-    y_true, proba, *, scoring="challenge", thresholds=19, n_passes=2, at_least_one=True,
-    classes=None, year=2020,
+    y_true, proba, *, scoring="challenge", thresholds=19, n_passes=2, shrinkage=0.0,
+    at_least_one=True, classes=None, year=2020,
 ):
     """Per-class thresholds that maximise a metric on given probabilities.
 
@@ -87,6 +87,10 @@ def tune_thresholds(
         Candidate thresholds, or their number, evenly spaced inside (0, 1).
     n_passes : int, default=2
         Sweeps of coordinate ascent over the classes.
+    shrinkage : float in [0, 1], default=0.0
+        Pull of each class's threshold toward the best threshold common to
+        all classes, on the logit scale (see
+        :class:`MultilabelThresholdTuner`).
     at_least_one : bool, default=True
         Give a record that no class reaches its most probable class.
     classes : array-like of str of shape (n_classes,), default=None
@@ -116,10 +120,12 @@ def tune_thresholds(
     check_same_shape(y_true, proba, names=("y_true", "proba"))
     if not isinstance(n_passes, Integral) or n_passes < 1:
         raise ValueError(f"n_passes must be an int >= 1; got {n_passes!r}.")
+    if not 0.0 <= shrinkage <= 1.0:
+        raise ValueError(f"shrinkage must be in [0, 1]; got {shrinkage!r}.")
     metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
-    return _coordinate_ascent(
+    return _tune(
         y_true, proba, _threshold_grid(thresholds), metric, n_passes=n_passes,
-        at_least_one=at_least_one,
+        shrinkage=shrinkage, at_least_one=at_least_one,
     )
 
 
@@ -159,6 +165,13 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         record in exactly one test fold.
     n_passes : int, default=2
         Sweeps of coordinate ascent over the classes.
+    shrinkage : float in [0, 1], default=0.0
+        Pull of each class's threshold toward the best threshold common to
+        all classes (also chosen on the out-of-fold probabilities), on the
+        logit scale: 0 keeps the per-class thresholds, 1 gives every class
+        the common one. Thresholds of classes with a handful of positives
+        fit the noise of the out-of-fold probabilities; shrinking them
+        trades some of that fit for stability.
     ensemble : bool, default=False
         False: refit a clone of the estimator on all the training data and
         predict with it. True: predict with the mean probability of the
@@ -237,6 +250,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         "thresholds": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "cv": ["cv_object"],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "shrinkage": [Interval(Real, 0, 1, closed="both")],
         "ensemble": ["boolean"],
         "at_least_one": ["boolean"],
         "classes": ["array-like", None],
@@ -254,6 +268,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         thresholds=19,
         cv=5,
         n_passes=2,
+        shrinkage=0.0,
         ensemble=False,
         at_least_one=True,
         classes=None,
@@ -267,6 +282,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self.thresholds = thresholds
         self.cv = cv
         self.n_passes = n_passes
+        self.shrinkage = shrinkage
         self.ensemble = ensemble
         self.at_least_one = at_least_one
         self.classes = classes
@@ -304,8 +320,9 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         grid = _threshold_grid(self.thresholds)
         # The estimator gets the usual 0/1 integer indicator matrix.
         self.oof_proba_, fold_estimators = self._out_of_fold_proba(X, y.astype(np.int64), groups)
-        self.thresholds_, self.best_score_ = _coordinate_ascent(
-            y, self.oof_proba_, grid, metric, n_passes=self.n_passes, at_least_one=self.at_least_one
+        self.thresholds_, self.best_score_ = _tune(
+            y, self.oof_proba_, grid, metric, n_passes=self.n_passes, shrinkage=self.shrinkage,
+            at_least_one=self.at_least_one,
         )
         if self.ensemble:
             self.estimators_ = fold_estimators
@@ -437,6 +454,26 @@ def _threshold_grid(thresholds):
 def _fit_predict_proba(estimator, X, y, train, test):
     estimator.fit(_safe_indexing(X, train), y[train])
     return estimator, positive_proba(estimator, _safe_indexing(X, test), y.shape[1])
+
+
+def _tune(y, proba, grid, metric, *, n_passes, shrinkage, at_least_one):
+    """Per-class thresholds by coordinate ascent, shrunk toward the best common one."""
+    thresholds, score = _coordinate_ascent(
+        y, proba, grid, metric, n_passes=n_passes, at_least_one=at_least_one
+    )
+    if shrinkage == 0:
+        return thresholds, score
+    common = np.stack([apply_thresholds(proba, t, at_least_one=at_least_one) for t in grid]).astype(bool)
+    best_common = grid[np.argmax(_finite(metric(y, common)))]
+    logits = (1 - shrinkage) * _logit(thresholds) + shrinkage * _logit(best_common)
+    thresholds = 1.0 / (1.0 + np.exp(-logits))
+    predicted = apply_thresholds(proba, thresholds, at_least_one=at_least_one).astype(bool)
+    return thresholds, float(_finite(metric(y, predicted)))
+
+
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)  # a grid may hold 0 or 1
+    return np.log(p / (1 - p))
 
 
 def _coordinate_ascent(y, proba, grid, metric, *, n_passes, at_least_one):

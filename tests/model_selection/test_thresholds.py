@@ -105,6 +105,37 @@ class TestTuneThresholds:
         )
         assert score >= challenge_metric(y, apply_thresholds(proba, 0.5), classes=CODES) - 1e-12
 
+    def test_shrinkage_pulls_every_threshold_toward_the_best_common_one(self):
+        X, y = _data(150)
+        proba = _tuner().fit(X, y).oof_proba_
+        own, _ = tune_thresholds(y, proba, classes=CODES)
+        common, common_score = tune_thresholds(y, proba, classes=CODES, shrinkage=1.0)
+        assert np.ptp(common) < 1e-12  # one threshold for every class
+        grid = np.linspace(0.05, 0.95, 19)
+        scores = [challenge_metric(y, apply_thresholds(proba, t), classes=CODES) for t in grid]
+        assert common[0] == pytest.approx(grid[np.argmax(scores)]) and common_score == max(scores)
+        half, score = tune_thresholds(y, proba, classes=CODES, shrinkage=0.5)
+        logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+        np.testing.assert_allclose(logit(half), (logit(own) + logit(common)) / 2)
+        assert score == challenge_metric(y, apply_thresholds(proba, half), classes=CODES)
+        tuner = _tuner(shrinkage=0.5).fit(X, y)
+        np.testing.assert_array_equal(
+            tuner.thresholds_, tune_thresholds(y, tuner.oof_proba_, classes=CODES, shrinkage=0.5)[0]
+        )
+
+    @settings(max_examples=30, deadline=None)
+    @given(
+        y=arrays(np.int64, (12, 3), elements=st.integers(0, 1)),
+        proba=arrays(np.float64, (12, 3), elements=st.floats(0.0, 1.0)),
+        shrinkage=st.floats(0.0, 1.0),
+    )
+    def test_shrunk_thresholds_lie_between_own_and_common(self, y, proba, shrinkage):
+        own, _ = tune_thresholds(y, proba, classes=CODES)
+        common, _ = tune_thresholds(y, proba, classes=CODES, shrinkage=1.0)
+        shrunk, _ = tune_thresholds(y, proba, classes=CODES, shrinkage=shrinkage)
+        low, high = np.minimum(own, common), np.maximum(own, common)
+        assert np.all((shrunk >= low - 1e-12) & (shrunk <= high + 1e-12))
+
     def test_bad_input(self):
         with pytest.raises(ValueError, match=r"y_true has shape \(2, 3\) but proba has shape \(2, 2\)"):
             tune_thresholds(np.zeros((2, 3)), np.zeros((2, 2)), classes=CODES)
@@ -116,6 +147,8 @@ class TestTuneThresholds:
             tune_thresholds(np.zeros((1, 3)), np.zeros((1, 3)), classes=CODES, thresholds=0)
         with pytest.raises(ValueError, match="n_passes must be an int >= 1"):
             tune_thresholds(np.zeros((1, 3)), np.zeros((1, 3)), classes=CODES, n_passes=0)
+        with pytest.raises(ValueError, match=r"shrinkage must be in \[0, 1\]; got 1.5"):
+            tune_thresholds(np.zeros((1, 3)), np.zeros((1, 3)), classes=CODES, shrinkage=1.5)
 
 
 def test_converged_thresholds_are_a_local_optimum_of_the_naive_metric():
@@ -305,6 +338,7 @@ def test_default_classes_are_the_year_table_when_the_width_matches():
         ({"scoring": "macro_auroc"}, 3, ValueError, "scoring"),
         ({"cv": ShuffleSplit(2, test_size=0.3, random_state=0)}, 3, ValueError, "exactly one"),
         ({"thresholds": [0.2, np.nan]}, 3, ValueError, "finite"),
+        ({"shrinkage": 2.0}, 3, ValueError, "shrinkage"),
     ],
 )
 def test_bad_parameters(params, y_columns, error, match):
