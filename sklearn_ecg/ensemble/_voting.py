@@ -237,4 +237,3 @@ class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags
-
