@@ -12,7 +12,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from _expected_failures import MULTILABEL_ONLY
+from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
 
 from sklearn_ecg.ensemble import MultilabelVotingClassifier
 from sklearn_ecg.metrics import make_cinc_scorers
@@ -21,16 +21,6 @@ from sklearn_ecg.model_selection import (
     apply_thresholds,
     tune_thresholds,
 )
-
-CODES = ["164889003", "164890007", "426783006"]  # AF, AFL, sinus rhythm
-
-
-def _data(n, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    af = X[:, 0] > 0.5
-    afl = X[:, 1] + 0.8 * rng.normal(size=n) > 1.6
-    return X, np.column_stack([af, afl, ~af & ~afl]).astype(int)
 
 
 def _members():
@@ -43,7 +33,7 @@ def _positive(proba_list):
 
 class TestVoting:
     def test_weighted_mean_of_the_fitted_clones(self):
-        X, y = _data(80)
+        X, y = three_labels(80)
         linear, knn = _members()
         blend = MultilabelVotingClassifier([linear, knn], weights=[3, 1]).fit(X, y)
         expected = (3 * _positive(linear[1].fit(X, y).predict_proba(X))
@@ -55,14 +45,14 @@ class TestVoting:
         assert blend.n_features_in_ == 4
 
     def test_dropped_estimator_and_its_weight_are_left_out(self):
-        X, y = _data(60)
+        X, y = three_labels(60)
         blend = MultilabelVotingClassifier(_members(), weights=[5, 1]).set_params(linear="drop").fit(X, y)
         alone = _positive(KNeighborsClassifier(7).fit(X, y).predict_proba(X))
         np.testing.assert_allclose(blend.predict_proba(X), alone)
         assert list(blend.named_estimators_) == ["knn"]
 
     def test_thresholds_and_at_least_one(self):
-        X, y = _data(60)
+        X, y = three_labels(60)
         blend = MultilabelVotingClassifier(_members(), threshold=[1.0, 1.0, 1.0], at_least_one=False).fit(X, y)
         proba = blend.predict_proba(X)
         np.testing.assert_array_equal(blend.predict(X), proba >= 1.0)
@@ -71,7 +61,7 @@ class TestVoting:
 
     def test_tuned_blend_equals_the_manual_recipe(self):
         """Tuning the blend is tuning on the mean of the members' out-of-fold probabilities."""
-        X, y = _data(90)
+        X, y = three_labels(90)
         tuner = dict(cv=3, classes=CODES, random_state=0, ensemble=True)
         blend = MultilabelThresholdTuner(MultilabelVotingClassifier(_members()), **tuner).fit(X, y)
         members = [MultilabelThresholdTuner(estimator, **tuner).fit(X, y) for _, estimator in _members()]
@@ -83,7 +73,7 @@ class TestVoting:
         np.testing.assert_allclose(blend.predict_proba(X[:20]), mean_test)
 
     def test_grid_search_over_nested_and_own_parameters(self):
-        X, y = _data(90)
+        X, y = three_labels(90)
         grid = {"knn__n_neighbors": [3, 9], "weights": [None, [2, 1]], "linear": ["drop", _members()[0][1]]}
         search = GridSearchCV(
             MultilabelVotingClassifier(_members()), grid, cv=KFold(3, shuffle=True, random_state=0),
@@ -95,7 +85,7 @@ class TestVoting:
         assert ("linear" in best.named_estimators_) == (search.best_params_["linear"] != "drop")
 
     def test_pickled_blend_predicts_identically(self):
-        X, y = _data(60)
+        X, y = three_labels(60)
         blend = MultilabelVotingClassifier(_members()).fit(X, y)
         np.testing.assert_array_equal(pickle.loads(pickle.dumps(blend)).predict_proba(X), blend.predict_proba(X))
 
@@ -126,13 +116,13 @@ class TestVoting:
     ],
 )
 def test_bad_parameters(params, match):
-    X, y = _data(30)
+    X, y = three_labels(30)
     with pytest.raises(ValueError, match=match):
         MultilabelVotingClassifier(_members()).set_params(**params).fit(X, y)
 
 
 def test_bad_targets():
-    X, y = _data(30)
+    X, y = three_labels(30)
     blend = MultilabelVotingClassifier(_members())
     with pytest.raises(ValueError, match="type of the target is continuous"):
         blend.fit(X, y * 0.5)
@@ -147,7 +137,7 @@ def test_bad_targets():
        seed=st.integers(0, 1000))
 def test_blend_lies_between_its_members(weights, seed):
     """Property: every blended probability is a convex combination of the members'."""
-    X, y = _data(40, seed)
+    X, y = three_labels(40, seed)
     blend = MultilabelVotingClassifier(_members(), weights=weights).fit(X, y)
     members = np.stack([
         _positive(blend.named_estimators_.linear.predict_proba(X)),

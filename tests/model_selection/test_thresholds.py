@@ -12,23 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from _expected_failures import MULTILABEL_ONLY
+from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
 
 from sklearn_ecg.classes import scored_classes
 from sklearn_ecg.metrics import challenge_metric, g_beta_measure, make_cinc_scorers
 from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds, tune_thresholds
-
-CODES = ["164889003", "164890007", "426783006"]  # AF, AFL, sinus rhythm
-
-
-def _data(n, seed=0):
-    """Three labels; AFL is rare and weakly signalled, so 0.5 misses it."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    af = X[:, 0] > 0.5
-    afl = X[:, 1] + 0.8 * rng.normal(size=n) > 1.6
-    normal = ~af & ~afl
-    return X, np.column_stack([af, afl, normal]).astype(int)
 
 
 def _tuner(**params):
@@ -72,7 +60,7 @@ class TestApplyThresholds:
 
 
 def test_best_score_is_the_metric_of_the_tuned_thresholds_on_out_of_fold_proba():
-    X, y = _data(150)
+    X, y = three_labels(150)
     splits = list(KFold(3, shuffle=True, random_state=0).split(X))
     tuner = _tuner(cv=splits).fit(X, y)
     proba = _oof_proba(X, y, splits)
@@ -87,7 +75,7 @@ def test_best_score_is_the_metric_of_the_tuned_thresholds_on_out_of_fold_proba()
 
 class TestTuneThresholds:
     def test_same_thresholds_as_the_tuner_on_its_out_of_fold_proba(self):
-        X, y = _data(150)
+        X, y = three_labels(150)
         tuner = _tuner(n_passes=3).fit(X, y)
         thresholds, score = tune_thresholds(y, tuner.oof_proba_, classes=CODES, n_passes=3)
         np.testing.assert_array_equal(thresholds, tuner.thresholds_)
@@ -106,7 +94,7 @@ class TestTuneThresholds:
         assert score >= challenge_metric(y, apply_thresholds(proba, 0.5), classes=CODES) - 1e-12
 
     def test_shrinkage_pulls_every_threshold_toward_the_best_common_one(self):
-        X, y = _data(150)
+        X, y = three_labels(150)
         proba = _tuner().fit(X, y).oof_proba_
         own, _ = tune_thresholds(y, proba, classes=CODES)
         common, common_score = tune_thresholds(y, proba, classes=CODES, shrinkage=1.0)
@@ -152,7 +140,7 @@ class TestTuneThresholds:
 
 
 def test_converged_thresholds_are_a_local_optimum_of_the_naive_metric():
-    X, y = _data(120, seed=1)
+    X, y = three_labels(120, seed=1)
     splits = list(KFold(3, shuffle=True, random_state=1).split(X))
     grid = np.array([0.1, 0.2, 0.3, 0.5, 0.7])
     tuner = _tuner(cv=splits, thresholds=grid, n_passes=8, scoring="g2").fit(X, y)
@@ -167,8 +155,8 @@ def test_converged_thresholds_are_a_local_optimum_of_the_naive_metric():
 
 
 def test_tuning_helps_held_out_data():
-    X, y = _data(400, seed=2)
-    X_test, y_test = _data(3000, seed=3)
+    X, y = three_labels(400, seed=2)
+    X_test, y_test = three_labels(3000, seed=3)
     tuner = _tuner().fit(X, y)
     assert tuner.thresholds_[1] < 0.5  # the rare, weak class gets a lower threshold
     plain = apply_thresholds(tuner.predict_proba(X_test), 0.5)
@@ -207,7 +195,7 @@ class _Spy(ClassifierMixin, BaseEstimator):
 
 
 def test_inner_folds_predict_only_records_they_did_not_fit():
-    X, y = _data(60)
+    X, y = three_labels(60)
     X = np.column_stack([np.arange(60), X])
     _FIT_LOG.clear()
     tuner = MultilabelThresholdTuner(_Spy(), classes=CODES, cv=4, random_state=0).fit(X, y)
@@ -221,7 +209,7 @@ def test_inner_folds_predict_only_records_they_did_not_fit():
 
 
 def test_ensemble_averages_the_inner_folds_estimators_without_refit():
-    X, y = _data(60)
+    X, y = three_labels(60)
     X = np.column_stack([np.arange(60), X])
     tuner = MultilabelThresholdTuner(_Spy(), classes=CODES, cv=4, random_state=0, ensemble=True)
     tuner.fit(X, y)
@@ -256,7 +244,7 @@ class _Logistic(ClassifierMixin, BaseEstimator):
 
 
 def test_ensemble_decision_function_is_the_inner_folds_mean():
-    X, y = _data(90)
+    X, y = three_labels(90)
     tuner = MultilabelThresholdTuner(_Logistic(), classes=CODES, cv=3, random_state=0, ensemble=True)
     tuner.fit(X, y)
     expected = np.mean([e.decision_function(X) for e in tuner.estimators_], axis=0)
@@ -278,7 +266,7 @@ class _Gated(_Logistic):
 
 
 def test_ensemble_gate_weights_are_the_inner_folds_mean():
-    X, y = _data(90)
+    X, y = three_labels(90)
     tuner = MultilabelThresholdTuner(_Gated(), classes=CODES, cv=3, random_state=0, ensemble=True)
     tuner.fit(X, y)
     expected = np.mean([e.gate_weights(X) for e in tuner.estimators_], axis=0)
@@ -290,7 +278,7 @@ def test_ensemble_gate_weights_are_the_inner_folds_mean():
 
 
 def test_in_pipeline_and_cross_validate():
-    X, y = _data(150)
+    X, y = three_labels(150)
     pipeline = make_pipeline(StandardScaler(), _tuner(thresholds=9))
     results = cross_validate(pipeline, X, y, cv=3, scoring=make_cinc_scorers(classes=CODES))
     assert np.isfinite(results["test_challenge"]).all()
@@ -298,7 +286,7 @@ def test_in_pipeline_and_cross_validate():
 
 
 def test_fitted_attributes_and_prediction_shapes():
-    X, y = _data(120)
+    X, y = three_labels(120)
     tuner = _tuner().fit(X, y)
     assert tuner.classes_.tolist() == CODES
     assert tuner.thresholds_.shape == (3,)
@@ -311,7 +299,7 @@ def test_fitted_attributes_and_prediction_shapes():
 
 @pytest.mark.filterwarnings("ignore:A column-vector y was passed")
 def test_decision_function_passes_through():
-    X, y = _data(80)
+    X, y = three_labels(80)
     tuner = MultilabelThresholdTuner(
         LogisticRegression(), scoring="macro_f1", at_least_one=False, cv=2, random_state=0
     ).fit(X, y[:, :1])
@@ -342,13 +330,13 @@ def test_default_classes_are_the_year_table_when_the_width_matches():
     ],
 )
 def test_bad_parameters(params, y_columns, error, match):
-    X, y = _data(60)
+    X, y = three_labels(60)
     with pytest.raises(error, match=match):
         _tuner(**params).fit(X, y[:, :y_columns])
 
 
 def test_bad_targets_and_estimators():
-    X, y = _data(30)
+    X, y = three_labels(30)
     with pytest.raises(ValueError, match="type of the target is continuous"):
         _tuner().fit(X, y * 0.5)
     with pytest.raises(ValueError, match="requires y"):
@@ -384,7 +372,7 @@ def test_sklearn_compatible(estimator, check):
 
 @pytest.mark.filterwarnings("ignore:A column-vector y was passed")
 def test_positive_probability_of_an_output_that_saw_one_class():
-    X, y = _data(60)
+    X, y = three_labels(60)
     y[:, 1] = 0  # AFL never occurs: KNN's per-output array has a single column
     knn = KNeighborsClassifier(5).fit(X, y)
     assert knn.predict_proba(X)[1].shape == (60, 1)

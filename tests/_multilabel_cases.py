@@ -1,8 +1,24 @@
-"""Justified failures of scikit-learn's checks shared by the multi-label meta-estimators.
+"""Shared cases of the multi-label meta-estimators' tests: data, and sklearn checks they fail.
 
-They accept a 0/1 indicator matrix only and return one column per label, where
-the checks fit single-label targets and expect scikit-learn's binary shapes.
+The meta-estimators accept a 0/1 indicator matrix only and return one column
+per label, where scikit-learn's checks fit single-label targets and expect its
+binary shapes: those checks are expected to fail.
 """
+
+import numpy as np
+
+CODES = ["164889003", "164890007", "426783006"]  # AF, AFL, sinus rhythm
+
+
+def three_labels(n, seed=0):
+    """Features and labels of CODES; AFL is rare and weakly signalled, so 0.5 misses it."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    af = X[:, 0] > 0.5
+    afl = X[:, 1] + 0.8 * rng.normal(size=n) > 1.6
+    normal = ~af & ~afl
+    return X, np.column_stack([af, afl, normal]).astype(int)
+
 
 MULTILABEL_ONLY = {
     "check_estimators_dtypes": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
