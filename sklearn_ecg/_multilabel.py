@@ -1,6 +1,7 @@
 """Targets and probabilities of multi-label estimators: a 0/1 indicator matrix in, one array out."""
 
 import numpy as np
+from sklearn.utils import get_tags
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
@@ -44,9 +45,11 @@ def positive_proba(estimator, X, n_classes):
         proba = np.column_stack([_positive_column(p, c) for p, c in zip(proba, labels)])
     else:
         proba = np.asarray(proba, dtype=np.float64)
-        if n_classes == 1 and _columns_are_binary_classes(fitted_classes, proba):
+        single_output = get_tags(estimator).target_tags.single_output
+        if n_classes == 1 and single_output and _columns_are_binary_classes(fitted_classes, proba):
             # A single-output estimator fitted on the one column of y: its
-            # columns are the values 0 and 1 it saw, not labels.
+            # columns are the values 0 and 1 it saw, not labels. (A multi-label
+            # estimator's one column is the label's probability.)
             proba = _positive_column(proba, fitted_classes)[:, None]
     if proba.shape != (_num_samples(X), n_classes):
         raise ValueError(

@@ -72,6 +72,16 @@ class TestVoting:
         mean_test = np.mean([m.predict_proba(X[:20]) for m in members], axis=0)
         np.testing.assert_allclose(blend.predict_proba(X[:20]), mean_test)
 
+    def test_tuner_reads_the_one_column_of_a_single_label_blend(self):
+        X, y = three_labels(60)
+        blend = MultilabelVotingClassifier([("knn", KNeighborsClassifier(7))], at_least_one=False)
+        tuner = MultilabelThresholdTuner(
+            blend, scoring="macro_f1", at_least_one=False, cv=3, random_state=0
+        ).fit(X, y[:, :1])
+        expected = tuner.estimator_.predict_proba(X)
+        assert expected.shape == (60, 1) and expected.max() > 0
+        np.testing.assert_array_equal(tuner.predict_proba(X), expected)
+
     def test_grid_search_over_nested_and_own_parameters(self):
         X, y = three_labels(90)
         grid = {"knn__n_neighbors": [3, 9], "weights": [None, [2, 1]], "linear": ["drop", _members()[0][1]]}
