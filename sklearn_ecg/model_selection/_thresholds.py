@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, get_tags
@@ -465,15 +466,11 @@ def _tune(y, proba, grid, metric, *, n_passes, shrinkage, at_least_one):
         return thresholds, score
     common = np.stack([apply_thresholds(proba, t, at_least_one=at_least_one) for t in grid]).astype(bool)
     best_common = grid[np.argmax(_finite(metric(y, common)))]
-    logits = (1 - shrinkage) * _logit(thresholds) + shrinkage * _logit(best_common)
-    thresholds = 1.0 / (1.0 + np.exp(-logits))
+    # Clipped: a grid may hold 0 or 1, whose logits are infinite.
+    logits = logit(np.clip(np.append(thresholds, best_common), 1e-6, 1 - 1e-6))
+    thresholds = expit((1 - shrinkage) * logits[:-1] + shrinkage * logits[-1])
     predicted = apply_thresholds(proba, thresholds, at_least_one=at_least_one).astype(bool)
     return thresholds, float(_finite(metric(y, predicted)))
-
-
-def _logit(p):
-    p = np.clip(p, 1e-6, 1 - 1e-6)  # a grid may hold 0 or 1
-    return np.log(p / (1 - p))
 
 
 def _coordinate_ascent(y, proba, grid, metric, *, n_passes, at_least_one):
