@@ -138,34 +138,25 @@ def run_fusion(args, X, Y, classes, folds, seed, anchor_proba=()):
     tuned_name = TUNED[bool(args.ensemble)].format(args.ensemble)
     rows = {("fusion", "0.5"): row(proba, apply_thresholds(proba, 0.5)), ("fusion", tuned_name): row(proba, tuned)}
     if args.ensemble and args.shrinkage:
-        rows[("fusion", shrunk(tuned_name, args.shrinkage))] = row(
-            proba, tuned_labels(fold_proba, folds, Y, classes, args.shrinkage)
+        rows[("fusion", shrunk(tuned_name, args.shrinkage))] = (
+            tuned_report(fold_proba, folds, Y, classes, args.shrinkage), fit_s
         )
     if args.ensemble and anchor_proba:
         blended = [((oof + anchor_oof) / 2, (test + anchor_test) / 2)
                    for (oof, test), (anchor_oof, anchor_test) in zip(fold_proba, anchor_proba)]
         for shrinkage in dict.fromkeys([0.0, args.shrinkage]):
-            rows[(BLEND[0], shrunk(BLEND[1], shrinkage))] = row(
-                pooled(blended, folds, Y.shape), tuned_labels(blended, folds, Y, classes, shrinkage)
-            )
+            rows[(BLEND[0], shrunk(BLEND[1], shrinkage))] = (tuned_report(blended, folds, Y, classes, shrinkage), fit_s)
     return rows
 
 
-def pooled(fold_proba, folds, shape):
-    """The test probabilities of ``(oof, test)`` pairs, one per fold, in one array."""
-    scores = np.zeros(shape)
-    for (_, test), (_, test_proba) in zip(folds, fold_proba):
-        scores[test] = test_proba
-    return scores
-
-
-def tuned_labels(fold_proba, folds, Y, classes, shrinkage):
-    """Test-fold labels, thresholds tuned on each fold's out-of-fold probabilities (its ``(oof, test)`` pair)."""
-    labels = np.zeros(Y.shape, dtype=int)
+def tuned_report(fold_proba, folds, Y, classes, shrinkage):
+    """cinc_report of the test folds from per-fold ``(oof, test)`` probabilities, thresholds tuned on the oof."""
+    scores, labels = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int)
     for (train, test), (oof, test_proba) in zip(folds, fold_proba):
         thresholds, _ = tune_thresholds(Y[train], oof, shrinkage=shrinkage, classes=classes)
-        labels[test] = apply_thresholds(test_proba, thresholds)
-    return labels
+        scores[test], labels[test] = test_proba, apply_thresholds(test_proba, thresholds)
+    tested = tested_records(folds)
+    return cinc_report(Y[tested], scores[tested], labels[tested], classes=classes)
 
 
 def shrunk(thresholds, shrinkage):
@@ -230,10 +221,7 @@ def main():
             rows[(ANCHOR, thresholds, 0)] = result
             anchor_fit_s = result[1]  # the tuned row's, which the blend uses
         if anchor_proba and args.shrinkage:
-            tested = tested_records(folds)
-            labels = tuned_labels(anchor_proba, folds, Y, classes, args.shrinkage)
-            report = cinc_report(Y[tested], pooled(anchor_proba, folds, Y.shape)[tested], labels[tested],
-                                 classes=classes)
+            report = tuned_report(anchor_proba, folds, Y, classes, args.shrinkage)
             rows[(ANCHOR, shrunk(ANCHOR_TUNED, args.shrinkage), 0)] = (report, anchor_fit_s)
     per_seed = Parallel(n_jobs=args.n_jobs)(
         delayed(run_fusion)(args, X, Y, classes, folds, seed, anchor_proba) for seed in args.seeds
