@@ -45,8 +45,11 @@ def positive_proba(estimator, X, n_classes):
         proba = np.column_stack([_positive_column(p, c) for p, c in zip(proba, labels)])
     else:
         proba = np.asarray(proba, dtype=np.float64)
-        single_output = get_tags(estimator).target_tags.single_output
-        if n_classes == 1 and single_output and _columns_are_binary_classes(fitted_classes, proba):
+        if (
+            n_classes == 1
+            and get_tags(estimator).target_tags.single_output
+            and _columns_are_binary_classes(fitted_classes, proba)
+        ):
             # A single-output estimator fitted on the one column of y: its
             # columns are the values 0 and 1 it saw, not labels. (A multi-label
             # estimator's one column is the label's probability.)
