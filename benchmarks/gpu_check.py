@@ -1,0 +1,135 @@
+"""GPU check: fit the default pipeline on a GPU, serve it on a CPU-only process.
+
+On a machine with CUDA, in one run:
+
+1. load the development records (``load_physionet``, 100 Hz, first 10 s);
+2. fit ``make_default_pipeline`` on them on the GPU and, with the same seed,
+   on the CPU; time both fits and the predictions (records per second, the
+   records tiled to ``--n-predict``);
+3. save the GPU-fitted pipeline with ``joblib.dump``, load it in a child
+   process whose CUDA is hidden (``CUDA_VISIBLE_DEVICES=""``), predict there,
+   and compare those probabilities with the GPU process's.
+
+It prints the CPU-vs-GPU throughput table and the largest probability
+difference, and exits non-zero when the CPU-only process cannot load or
+predict, or when the probabilities differ by more than ``--atol``
+(convolutions on the GPU may use TF32, so the tolerance is not 1e-6).
+
+Usage::
+
+    python benchmarks/gpu_check.py ../shared/data/physionet2020-dev
+    python benchmarks/gpu_check.py DATA --ensemble 5   # the cross-fitted ensemble
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", type=Path, help="folder of PhysioNet/CinC records")
+    parser.add_argument("--ensemble", type=int, default=None, help="make_default_pipeline(ensemble=...)")
+    parser.add_argument("--size", default="tiny", help="encoder size preset")
+    parser.add_argument("--n-predict", type=int, default=2000, help="records per prediction timing")
+    parser.add_argument("--atol", type=float, default=1e-3, help="largest accepted probability difference")
+    parser.add_argument("--skip-cpu-fit", action="store_true", help="time the GPU fit only")
+    parser.add_argument("--device", default="cuda", help="device under test (cpu: a dry run of the script)")
+    parser.add_argument("--serve", nargs=2, metavar=("MODEL", "OUT"), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def load(data_dir):
+    from sklearn_ecg.datasets import load_physionet
+
+    return load_physionet(data_dir, fs=100, duration=10.0, on_error="skip")
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def fit_on(device, data, args):
+    from sklearn_ecg.pipelines import make_default_pipeline
+
+    pipeline = make_default_pipeline(
+        classes=data.classes, size=args.size, ensemble=args.ensemble, device=device, random_state=0
+    )
+    _, fit_s = timed(pipeline.fit, data.X, data.y)
+    tiled = np.resize(data.X, (args.n_predict, *data.X.shape[1:]))
+    pipeline.predict_proba(tiled[:8])  # warm-up: CUDA context, cuDNN autotuning
+    _, predict_s = timed(pipeline.predict_proba, tiled)
+    return pipeline, fit_s, predict_s
+
+
+def serve(model_path, out_path, data_dir):
+    """Child process: CUDA is hidden; load the GPU-fitted model and predict."""
+    import torch
+
+    assert not torch.cuda.is_available(), "the serving process must not see CUDA"
+    pipeline = joblib.load(model_path)
+    np.save(out_path, pipeline.predict_proba(load(data_dir).X))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.serve:
+        serve(*args.serve, args.data_dir)
+        return 0
+    import torch
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("gpu_check: CUDA is not available on this machine; nothing to check.", file=sys.stderr)
+        return 2
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    data = load(args.data_dir)
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    print(f"{len(data.X)} records, {data.X.shape[1]} leads x {data.X.shape[2]} samples; GPU: {gpu}; "
+          f"torch {torch.__version__}; {torch.get_num_threads()} CPU threads", flush=True)
+
+    rows = []
+    gpu_model, fit_s, predict_s = fit_on(args.device, data, args)
+    rows.append((args.device, fit_s, predict_s))
+    if not args.skip_cpu_fit:
+        _, cpu_fit_s, cpu_predict_s = fit_on("cpu", data, args)
+        rows.append(("cpu", cpu_fit_s, cpu_predict_s))
+
+    print(f"\n| device | fit s ({len(data.X)} records) | train records/s | predict records/s "
+          f"({args.n_predict} records) |")
+    print("|---|---|---|---|")
+    for device, fit_s, predict_s in rows:
+        print(f"| {device} | {fit_s:.1f} | {len(data.X) / fit_s:.1f} | {args.n_predict / predict_s:.0f} |")
+
+    gpu_proba = gpu_model.predict_proba(data.X)
+    with tempfile.TemporaryDirectory() as folder:
+        model_path, out_path = Path(folder, "model.joblib"), Path(folder, "proba.npy")
+        joblib.dump(gpu_model, model_path)
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+        child = subprocess.run(
+            [sys.executable, __file__, str(args.data_dir), "--serve", str(model_path), str(out_path)],
+            env=env, capture_output=True, text=True,
+        )
+        if child.returncode != 0:
+            print(child.stderr[-4000:], file=sys.stderr)
+            print("gpu_check: FAILED: the CPU-only process could not load or predict", file=sys.stderr)
+            return 1
+        cpu_proba = np.load(out_path)
+
+    difference = float(np.abs(gpu_proba - cpu_proba).max())
+    print(f"\nGPU-fitted model served on a CPU-only process: max |proba difference| = {difference:.2e} "
+          f"(atol {args.atol:g}); same decisions on "
+          f"{np.mean((gpu_proba > 0.5) == (cpu_proba > 0.5)):.4f} of the entries")
+    return 0 if difference <= args.atol else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
