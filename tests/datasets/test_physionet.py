@@ -182,7 +182,8 @@ def test_all_zero_lead_is_kept_counted_and_warned(tmp_path):
     val[[2, 9]] = 0
     write_record(tmp_path, "JS00001", val)
     write_record(tmp_path, "JS00002")
-    with pytest.warns(UserWarning, match=r"1 of 2 records have at least one all-zero") as record:
+    message = r"1 of 2 records have at least one all-zero lead \(JS00001\)"  # names the records
+    with pytest.warns(UserWarning, match=message) as record:
         data = load_physionet(tmp_path)
     assert len(record) == 1
     assert list(data.metadata["n_zero_leads"]) == [2, 0]
