@@ -32,7 +32,7 @@ from ._header import read_header
 from ._plan import make_plan, read_rows
 from ._signals import check_header
 
-__all__ = ["existing_folder", "load_layouts"]
+__all__ = ["entry_key", "existing_folder", "load_layouts"]
 
 # Bump when the loaders' output changes, so that old cache entries are not reused.
 _CACHE_VERSION = 2
@@ -56,20 +56,17 @@ def _in_memory(shape):
     return np.zeros(shape, dtype=np.float32)
 
 
-def _cache_params(layouts, options):
-    """What, besides the files, decides the content of a cache entry."""
-    folders = [
-        {"layout": layout.name, "labels": layout.labels, "root": str(Path(layout.root).resolve())}
-        for layout in layouts
-    ]
-    return dict(options.content_params(), folders=folders, version=_CACHE_VERSION)
+def entry_key(layouts, options):
+    """The cache key of a load: its options, its layouts and every data file of their folders."""
+    folders = [{"layout": layout.name, "labels": layout.labels} for layout in layouts]
+    params = dict(options.content_params(), folders=folders, version=_CACHE_VERSION)
+    return cache_key([layout.root for layout in layouts], params, suffixes=_CACHE_SUFFIXES)
 
 
 def _load_cached(layouts, options):
     """Return the cache entry of the load, reading the records only when it is missing."""
     cache_dir = options.cache_dir
-    key = cache_key([layout.root for layout in layouts], _cache_params(layouts, options),
-                    suffixes=_CACHE_SUFFIXES)
+    key = entry_key(layouts, options)
     cached = load_cache(cache_dir, key)
     if cached is not None:
         return from_arrays(*cached)
