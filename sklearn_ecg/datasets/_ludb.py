@@ -155,10 +155,27 @@ def load_ludb(
 
     Examples
     --------
+    A LUDB folder of one record, its two rhythms on two lines of a cell:
+
+    >>> import tempfile, pathlib
+    >>> import numpy as np, wfdb
     >>> from sklearn_ecg.datasets import load_ludb
-    >>> data = load_ludb("path/to/ludb", fs=100)  # doctest: +SKIP
-    >>> data.X.shape, data.class_names[:2].tolist()  # doctest: +SKIP
-    ((200, 12, 1000), ['Atrial fibrillation', 'Atrial flutter, typical'])
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = pathlib.Path(tmp.name)
+    >>> _ = (root / "ludb.csv").write_text(
+    ...     'ID,Sex,Age,Rhythms\\n1,"F\\n","51\\n","Sinus rhythm\\nWandering atrial pacemaker"\\n')
+    >>> (root / "data").mkdir()
+    >>> leads = ["i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6"]
+    >>> wfdb.wrsamp("1", fs=500, units=["mV"] * 12, sig_name=leads,
+    ...             d_signal=np.full((5000, 12), 700, dtype=np.int32), fmt=["16"] * 12,
+    ...             adc_gain=[1716.0] * 12, baseline=[6] * 12, comments=["<age>: 51"],
+    ...             write_dir=str(root / "data"))
+    >>> data = load_ludb(root, fs=100)
+    >>> data.X.shape, data.classes.tolist(), data.y.tolist()
+    ((1, 12, 1000), ['Sinus rhythm', 'Wandering atrial pacemaker'], [[1, 1]])
+    >>> round(float(data.X[0, 0, 0]), 4), data.metadata["sex"].tolist()  # (700 - 6) / 1716
+    (0.4044, ['Female'])
+    >>> tmp.cleanup()
     """
     options = LoadOptions(fs=fs, duration=duration, crop=crop, on_error=on_error,
                           n_jobs=n_jobs, cache_dir=cache_dir, verbose=verbose)

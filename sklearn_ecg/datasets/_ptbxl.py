@@ -254,11 +254,38 @@ def load_ptbxl(
 
     Examples
     --------
+    A PTB-XL folder of two records of one patient, at 100 Hz only:
+
+    >>> import tempfile, pathlib
+    >>> import numpy as np, wfdb
     >>> from sklearn_ecg.datasets import load_ptbxl
-    >>> data = load_ptbxl("path/to/ptb-xl", fs=100)  # doctest: +SKIP
-    >>> data.X.shape, list(data.classes)  # doctest: +SKIP
-    ((21799, 12, 1000), ['CD', 'HYP', 'MI', 'NORM', 'STTC'])
-    >>> test = data.folds == 10  # doctest: +SKIP
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = pathlib.Path(tmp.name)
+    >>> _ = (root / "scp_statements.csv").write_text(
+    ...     ",description,diagnostic,form,rhythm,diagnostic_class,diagnostic_subclass\\n"
+    ...     "NORM,normal ECG,1.0,,,NORM,NORM\\n"
+    ...     "IMI,inferior myocardial infarction,1.0,,,MI,IMI\\n"
+    ...     "SR,sinus rhythm,,,1.0,,\\n")
+    >>> rows = ["ecg_id,patient_id,age,sex,scp_codes,strat_fold,filename_lr,filename_hr"]
+    >>> for ecg_id, codes in [(1, "{'NORM': 100.0, 'SR': 0.0}"), (2, "{'IMI': 50.0}")]:
+    ...     files = f"records100/00000/{ecg_id:05d}_lr,records500/00000/{ecg_id:05d}_hr"
+    ...     rows.append(f'{ecg_id},15709.0,56.0,1,"{codes}",3,{files}')
+    >>> _ = (root / "ptbxl_database.csv").write_text("\\n".join(rows))
+    >>> folder = root / "records100" / "00000"
+    >>> folder.mkdir(parents=True)
+    >>> leads = ["I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    >>> for ecg_id in (1, 2):
+    ...     wfdb.wrsamp(f"{ecg_id:05d}_lr", fs=100, units=["mV"] * 12, sig_name=leads,
+    ...                 d_signal=np.full((1000, 12), 500, dtype=np.int32), fmt=["16"] * 12,
+    ...                 adc_gain=[1000.0] * 12, baseline=[0] * 12, write_dir=str(folder))
+    >>> data = load_ptbxl(root, fs=100)
+    >>> data.X.shape, data.classes.tolist(), data.y.tolist()
+    ((2, 12, 1000), ['MI', 'NORM'], [[0, 1], [1, 0]])
+    >>> data.groups.tolist(), data.folds.tolist()
+    (['15709', '15709'], [3, 3])
+    >>> load_ptbxl(root, labels="rhythm").y.tolist()  # SR counts, likelihood 0 or not
+    [[1], [0]]
+    >>> tmp.cleanup()
     """
     options = LoadOptions(fs=fs, duration=duration, crop=crop, on_error=on_error,
                           n_jobs=n_jobs, cache_dir=cache_dir, verbose=verbose)
