@@ -7,7 +7,13 @@ import pytest
 from _wfdb_records import write_wfdb_record
 from scipy.signal import resample_poly
 
-from sklearn_ecg.datasets import _loader, detect_layout, load_folders, load_physionet
+from sklearn_ecg.datasets import (
+    _loader,
+    detect_layout,
+    load_folders,
+    load_physionet,
+    make_synthetic_ecg,
+)
 from sklearn_ecg.leads import LEAD_SETS, lead_indices
 
 NORMAL, AF = "426783006", "164889003"
@@ -126,3 +132,24 @@ def test_missing_folder_and_empty_list(tmp_path):
         load_folders([tmp_path, tmp_path / "absent"])
     with pytest.raises(ValueError, match="at least one folder"):
         load_folders([])
+
+
+def test_every_loader_and_the_synthetic_data_share_one_layout(tmp_path):
+    ludb = tmp_path / "ludb"
+    _ludb_folder(ludb)
+    write_wfdb_record(tmp_path / "wfdb", "A1", comments=[f"Dx: {AF}"])
+    results = [
+        _load(ludb),
+        load_physionet(tmp_path / "wfdb"),
+        _load([ludb, tmp_path / "wfdb"], labels=None),
+        make_synthetic_ecg(4, random_state=0),
+    ]
+    common = {"record", "source", "layout", "start", "database", "fs_original",
+              "n_samples_original", "duration_original", "age", "sex", "codes", "n_zero_leads",
+              "path"}
+    for data in results:
+        assert set(data) == set(results[0])
+        assert common <= set(data.metadata)
+        n_rows = len(data.X)
+        assert data.leads_present.shape == (n_rows, 12) and len(data.groups) == n_rows
+        assert all(len(value) == n_rows for value in data.metadata.values())
