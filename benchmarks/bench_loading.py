@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -126,16 +127,15 @@ def wfdb_table(ptbxl, ludb, repeats):
         return
     rows = []
     for dataset, folder, pattern, loader, fs in cases:
-        seconds, (n_read, _) = best_time(lambda: wfdb_loop(folder, pattern), repeats)
+        seconds, (n_read, _) = best_time(partial(wfdb_loop, folder, pattern), repeats)
         rows.append((dataset, "wfdb.rdsamp loop (raw read)", n_read, seconds))
-        first = float("inf")
+        first = hit = float("inf")
         for _ in range(repeats):  # a fresh cache each time: every one a first load
             with tempfile.TemporaryDirectory() as cache:
-                seconds, (n_read, _) = best_time(
-                    lambda: quiet_load(folder, loader, fs=fs, cache_dir=cache), 1)
+                load = partial(quiet_load, folder, loader, fs=fs, cache_dir=cache)
+                seconds, (n_read, _) = best_time(load, 1)
                 first = min(first, seconds)
-                hit, _ = best_time(lambda: quiet_load(folder, loader, fs=fs, cache_dir=cache),
-                                   max(repeats, 5))
+                hit = min(hit, best_time(load, max(repeats, 5))[0])
         rows.append((dataset, f"{loader.__name__}, first load (+ cache)", n_read, first))
         rows.append((dataset, f"{loader.__name__}, cache hit", n_read, hit))
 

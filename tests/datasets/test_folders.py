@@ -114,11 +114,11 @@ def test_duplicate_record_names_are_an_error_before_any_work(tmp_path, monkeypat
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(layout="wfdb"), "layout must be 'auto' or one of"),
-        (dict(labels=2019), 'Labels of challenge records are 2020, 2021, "all" or None'),
-        (dict(layout="ptbxl"), r"Cannot read database file .*ptbxl_database.csv"),
-        (dict(fs=-1), "fs must be a positive number"),
-        (dict(on_error="ignore"), "on_error must be"),
+        ({"layout": "wfdb"}, "layout must be 'auto' or one of"),
+        ({"labels": 2019}, 'Labels of challenge records are 2020, 2021, "all" or None'),
+        ({"layout": "ptbxl"}, r"Cannot read database file .*ptbxl_database.csv"),
+        ({"fs": -1}, "fs must be a positive number"),
+        ({"on_error": "ignore"}, "on_error must be"),
     ],
 )
 def test_invalid_options(tmp_path, kwargs, message):

@@ -11,8 +11,8 @@ from scipy.signal import resample_poly
 from sklearn_ecg.classes import code_names, scored_classes
 from sklearn_ecg.datasets import _loader, load_physionet, read_record
 from sklearn_ecg.datasets._plan import resample_span
-from sklearn_ecg.preprocessing import resampling_filter
 from sklearn_ecg.leads import LEAD_NAMES
+from sklearn_ecg.preprocessing import resampling_filter
 
 NORMAL = "426783006"  # SNR, scored
 AF = "164889003"  # scored

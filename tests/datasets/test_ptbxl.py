@@ -62,9 +62,10 @@ def write_ptbxl(folder, records=_RECORDS, columns=_COLUMNS):
         writer.writerow(columns)
         for ecg_id, patient, age, sex, codes, fold in records:
             lr, hr = f"records100/00000/{ecg_id:05d}_lr", f"records500/00000/{ecg_id:05d}_hr"
-            row = dict(ecg_id=ecg_id, patient_id=patient, age=age, sex=sex, height="",
-                       weight="70.0", report=f"report {ecg_id}, text", scp_codes=str(codes),
-                       strat_fold=fold, filename_lr=lr, filename_hr=hr)
+            row = {"ecg_id": ecg_id, "patient_id": patient, "age": age, "sex": sex,
+                   "height": "", "weight": "70.0", "report": f"report {ecg_id}, text",
+                   "scp_codes": str(codes), "strat_fold": fold, "filename_lr": lr,
+                   "filename_hr": hr}
             writer.writerow([row[column] for column in columns])
             for name, fs in [(lr, 100), (hr, 500)]:
                 path = folder / name
@@ -201,8 +202,8 @@ def test_bad_tables_raise_naming_file_and_problem(ptbxl, case):
 BAD_RECORDS = {
     "unknown-code": (
         _replace_codes("'NDT'", "'XYZ'"),
-        r"SCP code 'XYZ' of record ecg_id=3 in .*ptbxl_database.csv is absent from "
-        r".*scp_statements.csv",
+        (r"SCP code 'XYZ' of record ecg_id=3 in .*ptbxl_database.csv is absent from "
+         r".*scp_statements.csv"),
     ),
     "codes-not-a-dict": (
         _replace_codes("{'NDT': 100.0}", "NDT"),
