@@ -73,10 +73,9 @@ def build_bunch(X, entries, plans, n_zero_leads, *, fs, classes, class_names, sk
     repeats = [len(plan.starts) for plan in plans]
     column = {label: i for i, label in enumerate(classes)}
     y = np.zeros((len(entries), len(classes)), dtype=np.uint8)
-    for i, entry in enumerate(entries):
-        y[i, [column[label] for label in entry.labels]] = 1
     leads_present = np.zeros((len(entries), len(LEAD_NAMES)), dtype=bool)
     for i, entry in enumerate(entries):
+        y[i, [column[label] for label in entry.labels]] = 1
         leads_present[i, entry.present] = True
     per_record = {
         "record": np.array([entry.name for entry in entries]),
@@ -92,20 +91,38 @@ def build_bunch(X, entries, plans, n_zero_leads, *, fs, classes, class_names, sk
     metadata = {key: np.repeat(value, repeats, axis=0) for key, value in per_record.items()}
     metadata["start"] = np.array([start / fs for plan in plans for start in plan.starts])
     folds = np.array([entry.fold for entry in entries], dtype=np.int64)
-    return Bunch(
-        X=X,
+    return _assemble(
+        X,
         y=np.repeat(y, repeats, axis=0),
-        classes=np.array(classes, dtype=str),
-        class_names=np.array(class_names, dtype=str),
-        records=metadata["record"],
-        leads=np.array(LEAD_NAMES),
+        classes=classes,
+        class_names=class_names,
         leads_present=np.repeat(leads_present, repeats, axis=0),
         groups=np.repeat(np.array([entry.group for entry in entries]), repeats),
         folds=np.repeat(folds, repeats) if (folds >= 0).any() else None,
+        fs=fs,
+        metadata=metadata,
+        skipped=skipped,
+        DESCR=descr(X, metadata),
+    )
+
+
+def _assemble(X, *, y, classes, class_names, leads_present, groups, folds, fs, metadata,
+              skipped, DESCR):
+    """The one place the result's fields are named, for a fresh load and a cache hit."""
+    return Bunch(
+        X=X,
+        y=y,
+        classes=np.asarray(classes, dtype=str),
+        class_names=np.asarray(class_names, dtype=str),
+        records=metadata["record"],
+        leads=np.array(LEAD_NAMES),
+        leads_present=leads_present,
+        groups=groups,
+        folds=folds,
         fs=float(fs),
         metadata=metadata,
-        skipped=list(skipped),
-        DESCR=descr(X, metadata),
+        skipped=[(str(name), str(reason)) for name, reason in skipped],
+        DESCR=str(DESCR),
     )
 
 
@@ -160,12 +177,11 @@ def to_arrays(data):
     arrays["metadata.codes"] = np.array(
         [_CODE_SEPARATOR.join(codes) for codes in data.metadata["codes"]], dtype=str
     )
-    skipped = np.array(data.skipped, dtype=str).reshape(len(data.skipped), 2)
-    arrays.update(
-        {key: data[key] for key in ("y", "classes", "class_names", "leads", "leads_present", "groups")}
-    )
+    arrays.update({key: data[key] for key in ("y", "classes", "class_names", "leads_present",
+                                              "groups")})
     if data.folds is not None:
         arrays["folds"] = data.folds
+    skipped = np.array(data.skipped, dtype=str).reshape(len(data.skipped), 2)
     return dict(arrays, fs=np.array(data.fs), skipped=skipped, DESCR=np.array(data.DESCR))
 
 
@@ -179,18 +195,6 @@ def from_arrays(X, arrays):
     codes = np.empty(len(metadata["codes"]), dtype=object)
     codes[:] = [tuple(text.split(_CODE_SEPARATOR)) if text else () for text in metadata["codes"]]
     metadata["codes"] = codes
-    return Bunch(
-        X=X,
-        y=arrays["y"],
-        classes=arrays["classes"],
-        class_names=arrays["class_names"],
-        records=metadata["record"],
-        leads=arrays["leads"],
-        leads_present=arrays["leads_present"],
-        groups=arrays["groups"],
-        folds=arrays.get("folds"),
-        fs=float(arrays["fs"]),
-        metadata=metadata,
-        skipped=[(str(name), str(reason)) for name, reason in arrays["skipped"]],
-        DESCR=str(arrays["DESCR"]),
-    )
+    fields = ("y", "classes", "class_names", "leads_present", "groups", "fs", "skipped", "DESCR")
+    return _assemble(X, folds=arrays.get("folds"), metadata=metadata,
+                     **{key: arrays[key] for key in fields})

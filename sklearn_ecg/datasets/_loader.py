@@ -51,6 +51,14 @@ def load_layouts(layouts, options):
     return data
 
 
+def existing_folder(path, what):
+    """``path`` as a Path, or a ValueError when it is not a folder."""
+    root = Path(os.fspath(path))
+    if not root.is_dir():
+        raise ValueError(f"path must be a folder of {what}; {root} is not a folder.")
+    return root
+
+
 def _in_memory(shape):
     # Zeros: the leads a record lacks are never written.
     return np.zeros(shape, dtype=np.float32)
@@ -267,11 +275,3 @@ def _describe(layouts, X, metadata, fs, crop, n_classes, skipped):
         f"y: {n_classes} classes, {labels}.\n\n"
         f"{citations}\n"
     )
-
-
-def existing_folder(path, what):
-    """``path`` as a Path, or a ValueError when it is not a folder."""
-    root = Path(os.fspath(path))
-    if not root.is_dir():
-        raise ValueError(f"path must be a folder of {what}; {root} is not a folder.")
-    return root
