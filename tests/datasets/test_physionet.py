@@ -177,6 +177,17 @@ def test_extra_leads_are_ignored(tmp_path):
     np.testing.assert_array_equal(signal, (val[:12] / 1000).astype(np.float32))
 
 
+def test_reduced_lead_mat_record_loads_at_fixed_rows(tmp_path):
+    leads = ("I", "II", "III", "aVR", "aVL", "aVF")  # the 2021 6-lead set
+    val = write_record(tmp_path, "A0001", leads=leads, gains=500)
+    data = _load(tmp_path, fs=500)
+    np.testing.assert_array_equal(data.X[0, :6], (val / 500).astype(np.float32))
+    assert not data.X[0, 6:].any()
+    assert data.leads_present[0].tolist() == [True] * 6 + [False] * 6
+    signal, _ = read_record(tmp_path / "A0001")
+    np.testing.assert_array_equal(signal, data.X[0])
+
+
 def test_all_zero_lead_is_kept_counted_and_warned(tmp_path):
     val = np.random.default_rng(0).integers(-100, 100, (12, 5000)).astype(np.int16)
     val[[2, 9]] = 0
