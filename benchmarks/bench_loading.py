@@ -1,12 +1,18 @@
-"""Loading speed of ``load_physionet`` and memory of a cached load.
+"""Loading speed of the dataset loaders and memory of a cached load.
 
-Table 1, on the development records (247 by default): records per second of
-a plain ``wfdb.rdsamp`` loop (with the headers it rejects), a plain
+Table 1, on the challenge development records (247 by default): records per
+second of a plain ``wfdb.rdsamp`` loop (with the headers it rejects), a plain
 ``scipy.io.loadmat`` loop (raw counts, no gain, no resampling), and
 ``load_physionet`` (parse, check, scale, resample to 100 Hz, crop to 10 s)
 serial, with two workers, writing its cache, and reading it back.
 
-Table 2: peak resident memory of a process that loads a cache entry of
+Table 2, on native WFDB records (PTB-XL's ``ptbxl-dev`` at 100 and 500 Hz,
+LUDB's ``ludb-dev`` at 500 Hz, their own rates: no resampling): records per
+second of a plain ``wfdb.rdsamp`` loop over the same records, and of
+``load_ptbxl`` / ``load_ludb`` (serial) on a first load (which also writes
+the cache) and on a cache hit.
+
+Table 3: peak resident memory of a process that loads a cache entry of
 ``--n-records`` x 12 x 1000 float32 (40,000 records: 1.9 GB, one temporary
 file, deleted after) through ``load_physionet`` and reads one batch of it,
 beside one that reads the same ``.npy`` fully into memory.
@@ -25,17 +31,22 @@ import sys
 import tempfile
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 
-from sklearn_ecg.datasets import load_physionet
-from sklearn_ecg.datasets._cache import cache_key, create_array, save_cache
-from sklearn_ecg.datasets._physionet import _cache_params, _to_arrays
+from sklearn_ecg.datasets import load_ludb, load_physionet, load_ptbxl
+from sklearn_ecg.datasets._bunch import to_arrays
+from sklearn_ecg.datasets._cache import create_array, save_cache
+from sklearn_ecg.datasets._loader import entry_key
+from sklearn_ecg.datasets._options import LoadOptions
+from sklearn_ecg.datasets._physionet import PhysioNetLayout
 from sklearn_ecg.leads import LEAD_NAMES
 
-_DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "physionet2020-dev"
+_SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+_DEFAULT_DATA = _SHARED / "physionet2020-dev"
 
 
 def best_time(function, repeats):
@@ -48,11 +59,11 @@ def best_time(function, repeats):
     return best, result
 
 
-def wfdb_loop(folder):
+def wfdb_loop(folder, pattern="*.hea"):
     import wfdb
 
     read, rejected = 0, 0
-    for path in sorted(folder.rglob("*.hea")):
+    for path in sorted(folder.rglob(pattern)):
         try:
             wfdb.rdsamp(str(path.with_suffix("")))
             read += 1
@@ -68,10 +79,10 @@ def loadmat_loop(folder):
     return len(paths), 0
 
 
-def quiet_load(folder, **kwargs):
+def quiet_load(folder, loader=load_physionet, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the dev data's all-zero-lead note
-        data = load_physionet(folder, **kwargs)
+        data = loader(folder, **kwargs)
     return len(np.unique(data.metadata["path"])), len(data.skipped)
 
 
@@ -101,6 +112,37 @@ def speed_table(folder, repeats):
     for name, n_read, n_rejected, seconds in rows:
         print(f"{name:44s} {n_read:8d} {n_rejected:9d} {seconds:9.3f} {n_read / seconds:10.0f}")
     print(f"\ncache hit vs first serial load: {first / hit:.0f}x faster")
+
+
+def wfdb_table(ptbxl, ludb, repeats):
+    """Native WFDB records: a plain ``wfdb.rdsamp`` loop, a first load and a cache hit."""
+    cases = []
+    if (ptbxl / "ptbxl_database.csv").is_file():
+        cases += [("PTB-XL 100 Hz", ptbxl, "*_lr.hea", load_ptbxl, 100),
+                  ("PTB-XL 500 Hz", ptbxl, "*_hr.hea", load_ptbxl, 500)]
+    if (ludb / "ludb.csv").is_file():
+        cases.append(("LUDB 500 Hz", ludb, "data/*.hea", load_ludb, 500))
+    if not cases:
+        print(f"\nNo native WFDB records at {ptbxl} or {ludb}: table 2 skipped.")
+        return
+    rows = []
+    for dataset, folder, pattern, loader, fs in cases:
+        seconds, (n_read, _) = best_time(partial(wfdb_loop, folder, pattern), repeats)
+        rows.append((dataset, "wfdb.rdsamp loop (raw read)", n_read, seconds))
+        first = hit = float("inf")
+        for _ in range(repeats):  # a fresh cache each time: every one a first load
+            with tempfile.TemporaryDirectory() as cache:
+                load = partial(quiet_load, folder, loader, fs=fs, cache_dir=cache)
+                seconds, (n_read, _) = best_time(load, 1)
+                first = min(first, seconds)
+                hit = min(hit, best_time(load, max(repeats, 5))[0])
+        rows.append((dataset, f"{loader.__name__}, first load (+ cache)", n_read, first))
+        rows.append((dataset, f"{loader.__name__}, cache hit", n_read, hit))
+
+    print(f"\nNative WFDB records (best of {repeats}; each at its own rate, serial)\n")
+    print(f"{'dataset':14s} {'method':34s} {'records':>8s} {'seconds':>9s} {'records/s':>10s}")
+    for dataset, name, n_read, seconds in rows:
+        print(f"{dataset:14s} {name:34s} {n_read:8d} {seconds:9.3f} {n_read / seconds:10.0f}")
 
 
 # Linux: VmRSS is the resident memory now, VmHWM its peak; writing 5 to
@@ -136,11 +178,12 @@ def write_big_entry(folder, cache, n_records):
     lines += ["#Age: 50", "#Sex: Male", "#Dx: 426783006"]
     (folder / "A0001.hea").write_text("\n".join(lines))
     scipy.io.savemat(folder / "A0001.mat", {"val": val}, format="4")
-    params = dict(fs=100, duration=10.0, crop="start", year=2020, on_error="raise")
-    one = load_physionet(folder, **params)
+    one = load_physionet(folder)
     # A folder-equivalent of n_records: every per-row array repeated.
     one.metadata = {key: np.repeat(value, n_records) for key, value in one.metadata.items()}
-    one.y, one.records = np.repeat(one.y, n_records, axis=0), one.metadata["record"]
+    for key in ("y", "leads_present", "groups"):
+        one[key] = np.repeat(one[key], n_records, axis=0)
+    one.records = one.metadata["record"]
     one.DESCR = f"Benchmark entry: one synthetic record repeated {n_records} times."
     X = create_array(cache, (n_records, 12, 1000))
     for start in range(0, n_records, 1000):
@@ -148,8 +191,9 @@ def write_big_entry(folder, cache, n_records):
     X.flush()
     path = X.filename
     del X
-    key = cache_key(folder, _cache_params(**params))
-    save_cache(cache, key, path, _to_arrays(one))
+    # The key load_physionet(folder, cache_dir=cache) computes with its defaults.
+    key = entry_key([PhysioNetLayout(folder, 2020)], LoadOptions(cache_dir=cache))
+    save_cache(cache, key, path, to_arrays(one))
     return next(Path(cache).glob("*.npy"))
 
 
@@ -185,11 +229,17 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one repeat, 2,000-record memory test")
     default_data = Path(os.environ.get("SKLEARN_ECG_DEV_DATA", _DEFAULT_DATA))
     parser.add_argument("--data", type=Path, default=default_data, help="folder of records")
+    parser.add_argument("--ptbxl", type=Path, default=_SHARED / "ptbxl-dev",
+                        help="PTB-XL folder (ptbxl_database.csv, records100, records500)")
+    parser.add_argument("--ludb", type=Path, default=_SHARED / "ludb-dev",
+                        help="LUDB folder (ludb.csv, data/)")
     parser.add_argument("--n-records", type=int, default=None, help="rows of the memory test")
     args = parser.parse_args()
     if not (args.data / "index.csv").is_file():
         sys.exit(f"Development records not found at {args.data}; pass --data.")
-    speed_table(args.data, repeats=1 if args.quick else 3)
+    repeats = 1 if args.quick else 3
+    speed_table(args.data, repeats)
+    wfdb_table(args.ptbxl, args.ludb, repeats)
     memory_table(args.n_records or (2000 if args.quick else 40_000))
 
 

@@ -10,7 +10,10 @@ The key hashes the loader's parameters and the relative path, size and
 modification time of every data file, so editing, adding or removing a
 file gives a new key: a stale entry is never read, only left behind.
 Each file is written to a temporary name and moved into place with
-``os.replace``, so an interrupted write never leaves a partial entry.
+``os.replace``, so an interrupted write never leaves a partial entry: a
+process killed mid-way leaves at most a ``.tmp`` file that no entry uses.
+Entries are readable by the group that owns the cache folder, so that a
+team can share one cache.
 """
 
 import hashlib
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_key", "create_array", "list_files", "load_cache", "save_cache"]
+__all__ = ["cache_key", "create_array", "list_files", "load_cache", "probe_writable", "save_cache"]
 
 
 def list_files(root, suffixes):
@@ -46,13 +49,13 @@ def list_files(root, suffixes):
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
 
-def cache_key(root, params, suffixes=(".hea", ".mat")):
-    """Hash a folder's data files and the parameters that read them.
+def cache_key(roots, params, suffixes=(".hea", ".mat")):
+    """Hash the data files of one or several folders and the parameters that read them.
 
     Parameters
     ----------
-    root : path-like
-        Folder of the data.
+    roots : path-like or list of path-like
+        Folder(s) of the data.
     params : dict
         JSON-serialisable loading parameters (include a format version).
     suffixes : tuple of str, default=(".hea", ".mat")
@@ -75,14 +78,31 @@ def cache_key(root, params, suffixes=(".hea", ".mat")):
     False
     >>> folder.cleanup()
     """
-    root = Path(root).resolve()
+    if isinstance(roots, (str, os.PathLike)):
+        roots = [roots]
+    roots = [Path(root).resolve() for root in roots]
     digest = hashlib.sha256()
-    digest.update(json.dumps({"root": str(root), "params": params}, sort_keys=True).encode())
-    for path in list_files(root, suffixes):
-        stat = path.stat()
-        line = f"\n{path.relative_to(root).as_posix()}\t{stat.st_size}\t{stat.st_mtime_ns}"
-        digest.update(line.encode())
+    digest.update(json.dumps({"roots": [str(r) for r in roots], "params": params},
+                             sort_keys=True).encode())
+    for root in roots:
+        digest.update(f"\n\n{root}".encode())
+        for path in list_files(root, suffixes):
+            stat = path.stat()
+            line = f"\n{path.relative_to(root).as_posix()}\t{stat.st_size}\t{stat.st_mtime_ns}"
+            digest.update(line.encode())
     return digest.hexdigest()[:32]
+
+
+def probe_writable(cache_dir):
+    """Return None when files can be created in ``cache_dir`` (made if missing), else why not."""
+    try:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=cache_dir, prefix=".probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _entry_paths(cache_dir, key, prefix):
@@ -188,6 +208,7 @@ def save_cache(cache_dir, key, X, arrays, prefix="physionet"):
     if isinstance(X, (str, os.PathLike)):
         with open(X, "rb+") as f:
             os.fsync(f.fileno())
+        _share_with_group(X, cache_dir)
         os.replace(X, array_path)
     else:
         _write_atomic(array_path, lambda f: np.save(f, X, allow_pickle=False))
@@ -202,7 +223,23 @@ def _write_atomic(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        _share_with_group(temp, path.parent)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _share_with_group(path, folder):
+    """Make ``path`` readable by the group owning ``folder`` (and by others if it is).
+
+    Temporary files are created private (mode 0600); an entry is for every
+    user who can open the cache folder.
+    """
+    folder_stat = os.stat(folder)
+    os.chmod(path, 0o640 | (folder_stat.st_mode & 0o004))
+    if os.stat(path).st_gid != folder_stat.st_gid:
+        try:
+            os.chown(path, -1, folder_stat.st_gid)
+        except OSError:  # not a member of that group: the owner's group keeps it
+            pass

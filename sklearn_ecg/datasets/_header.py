@@ -1,4 +1,4 @@
-"""Parse the WFDB headers (``.hea``) of PhysioNet/CinC challenge records.
+"""Parse WFDB headers (``.hea``): challenge records and native WFDB records.
 
 The challenge files are WFDB headers with a few dialects that
 ``wfdb.rdheader`` does not all accept: diagnosis lines written ``#Dx:`` or
@@ -6,6 +6,8 @@ The challenge files are WFDB headers with a few dialects that
 5000``), and gains spelled ``1000/mV``, ``1000.0(0)/mV`` or ``1000.0(0)/mv``.
 The format is a few whitespace-separated fields per line, so a small parser
 that accepts all of them is simpler and faster than wfdb plus a fallback.
+Native WFDB headers (PTB-XL, LUDB) parse the same way; LUDB writes its
+comments ``#<age>: 51``.
 """
 
 import math
@@ -24,12 +26,13 @@ _GAIN_FIELD = re.compile(
     r"(?:\((?P<baseline>[+-]?\d+)\))?"
     r"(?:/(?P<units>\S+))?$"
 )
-_COMMENT_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z]+)\s*:(?P<value>.*)$")
+# "Age: 61", "Dx: 1,2", and LUDB's "<age>: 61".
+_COMMENT_FIELD = re.compile(r"^\s*<?(?P<key>[A-Za-z]+)>?\s*:(?P<value>.*)$")
 
 
 @dataclass(frozen=True)
 class RecordHeader:
-    """What a challenge header says about its record.
+    """What a WFDB header (challenge dialects included) says about its record.
 
     Attributes
     ----------
@@ -61,6 +64,9 @@ class RecordHeader:
         ``()`` for an empty line, None without a ``Dx`` line.
     comments : tuple of str
         Every comment line, without its ``#``.
+    formats : tuple of str
+        WFDB storage format of each signal as written (``"16"``, ``"212"``,
+        ``"16+24"``: format 16 from byte 24).
     """
 
     name: str
@@ -76,6 +82,7 @@ class RecordHeader:
     sex: str
     codes: tuple
     comments: tuple
+    formats: tuple = ()
 
     @property
     def duration(self):
@@ -192,6 +199,7 @@ def parse_header(text, *, source="<header>"):
         sex=sex,
         codes=codes,
         comments=comments,
+        formats=tuple(s["format"] for s in signals),
     )
 
 
@@ -250,6 +258,7 @@ def _parse_signal_line(line, number, source):
     baseline = adc_zero if match["baseline"] is None else int(match["baseline"])
     return {
         "file": tokens[0],
+        "format": tokens[1],
         "gain": gain,
         "baseline": float(baseline),
         "units": match["units"] or "mV",

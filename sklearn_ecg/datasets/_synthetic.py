@@ -138,11 +138,18 @@ def make_synthetic_ecg(
             Names ``"SYN00001"``, ...
         leads : ndarray of str
             Lead names.
+        leads_present : ndarray of shape (n_records, 12), bool
+            All True: every record has the 12 leads.
+        groups : ndarray of str
+            The records (one record per simulated patient).
+        folds : None
+            No predefined folds.
         fs : float
             Sampling rate.
         metadata : dict of ndarray
-            One value per record: ``record``, ``start`` (0.0), ``database``
-            ("synthetic"), ``fs_original``, ``n_samples_original``,
+            One value per record: ``record``, ``source`` ("", no folder),
+            ``layout`` and ``database`` ("synthetic"), ``start`` (0.0),
+            ``fs_original``, ``n_samples_original``,
             ``duration_original``, ``age``, ``sex`` ("Male"/"Female"),
             ``codes`` (tuples of codes), ``n_zero_leads`` (0), ``path``
             ("", no file), and the ground truth of the simulation:
@@ -575,6 +582,8 @@ def _as_bunch(X, found, body, beats, fs, n_times):
     records = np.array([f"SYN{i:05d}" for i in range(1, n + 1)])
     metadata = {
         "record": records,
+        "source": np.full(n, ""),
+        "layout": np.full(n, "synthetic"),
         "start": np.zeros(n),
         "database": np.full(n, "synthetic"),
         "fs_original": np.full(n, fs),
@@ -598,6 +607,9 @@ def _as_bunch(X, found, body, beats, fs, n_times):
         class_names=np.array([names[code] for code in classes]),
         records=records,
         leads=np.array(LEAD_NAMES),
+        leads_present=np.ones((len(records), len(LEAD_NAMES)), dtype=bool),
+        groups=records.copy(),
+        folds=None,
         fs=fs,
         metadata=metadata,
         skipped=[],

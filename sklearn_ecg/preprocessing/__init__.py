@@ -3,7 +3,7 @@ standardization, cropping) and the window utilities of the training loops."""
 
 from ._filter import BandpassFilter
 from ._lead_masker import LeadMasker
-from ._resample import Resampler
+from ._resample import Resampler, resampling_factors, resampling_filter
 from ._spectrogram import STFTSpectrogram, stft_magnitude
 from ._standardize import LeadStandardizer
 from ._windows import WindowCropper, aggregate_windows, random_crops, sliding_windows
@@ -17,6 +17,8 @@ __all__ = [
     "WindowCropper",
     "aggregate_windows",
     "random_crops",
+    "resampling_factors",
+    "resampling_filter",
     "sliding_windows",
     "stft_magnitude",
 ]

@@ -2,6 +2,7 @@
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 from numbers import Real
 
 import numpy as np
@@ -93,8 +94,7 @@ class Resampler(SignalTransformer):
         if not (np.isfinite(self.fs_in) and np.isfinite(self.fs_out)):
             raise ValueError(f"Sampling rates must be finite, got fs_in={self.fs_in}, fs_out={self.fs_out}.")
         self._check_X(X, reset=True)
-        ratio = Fraction(str(self.fs_out)) / Fraction(str(self.fs_in))
-        self.up_, self.down_ = ratio.numerator, ratio.denominator
+        self.up_, self.down_ = resampling_factors(self.fs_in, self.fs_out)
         return self
 
     def transform(self, X):
@@ -115,6 +115,71 @@ class Resampler(SignalTransformer):
         if self.up_ == self.down_ == 1:
             return X.copy()
         return _resample_poly(X, self.up_, self.down_)
+
+
+def resampling_factors(fs_in, fs_out, *, max_denominator=None):
+    """Return the up- and downsampling factors of a change of rate.
+
+    Parameters
+    ----------
+    fs_in, fs_out : float
+        Sampling rates in Hz, read as exact decimals (``257.5`` is ``515/2``).
+    max_denominator : int or None, default=None
+        Largest ``down`` allowed: the nearest fraction with a denominator at
+        most this is used, which bounds the filter length
+        (``20 * max(up, down) + 1`` taps) for odd rates. None: exact.
+
+    Returns
+    -------
+    up, down : int
+        ``fs_out / fs_in`` as a reduced fraction ``up / down``.
+
+    Examples
+    --------
+    >>> from sklearn_ecg.preprocessing import resampling_factors
+    >>> resampling_factors(500, 100), resampling_factors(257, 100)
+    ((1, 5), (100, 257))
+    """
+    ratio = Fraction(str(fs_out)) / Fraction(str(fs_in))
+    if max_denominator is not None:
+        ratio = ratio.limit_denominator(max_denominator)
+    return ratio.numerator, ratio.denominator
+
+
+def resampling_filter(up, down):
+    """Return the anti-aliasing filter of a polyphase resampling by ``up / down``.
+
+    The filter ``scipy.signal.resample_poly`` designs by default: a
+    Kaiser-windowed (beta 5) sinc of ``20 * max(up, down) + 1`` taps with its
+    cutoff at the lower of the two Nyquist rates. :class:`Resampler` and the
+    loaders of :mod:`sklearn_ecg.datasets` both use it.
+
+    Parameters
+    ----------
+    up, down : int
+        Factors from :func:`resampling_factors`.
+
+    Returns
+    -------
+    taps : ndarray of shape (20 * max(up, down) + 1,), read-only
+        Unit-gain filter taps; ``resample_poly(x, up, down, window=taps)``
+        equals ``resample_poly(x, up, down)``.
+
+    Examples
+    --------
+    >>> from sklearn_ecg.preprocessing import resampling_filter
+    >>> resampling_filter(1, 5).shape
+    (101,)
+    """
+    return _filter_taps(int(up), int(down))
+
+
+@lru_cache(maxsize=16)
+def _filter_taps(up, down):
+    max_rate = max(up, down)
+    taps = firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    taps.flags.writeable = False  # shared by every caller of the cache
+    return taps
 
 
 def _resample_poly(X, up, down):
@@ -158,9 +223,8 @@ def _block_matrix(up, down):
     block, window : int
     """
     # The filter design and the offsets of scipy.signal.resample_poly.
-    max_rate = max(up, down)
-    half_len = 10 * max_rate
-    h = firwin(2 * half_len + 1, 1.0 / max_rate, window=("kaiser", 5.0)) * up
+    h = resampling_filter(up, down) * up
+    half_len = (len(h) - 1) // 2
     n_pre_pad = down - half_len % down
     h = np.concatenate([np.zeros(n_pre_pad), h])
     n_pre_remove = (half_len + n_pre_pad) // down

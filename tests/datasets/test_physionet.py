@@ -9,9 +9,10 @@ import scipy.io
 from scipy.signal import resample_poly
 
 from sklearn_ecg.classes import code_names, scored_classes
-from sklearn_ecg.datasets import _physionet, load_physionet
-from sklearn_ecg.datasets._physionet import _resample_span, read_record
+from sklearn_ecg.datasets import _loader, load_physionet, read_record
+from sklearn_ecg.datasets._plan import resample_span
 from sklearn_ecg.leads import LEAD_NAMES
+from sklearn_ecg.preprocessing import resampling_filter
 
 NORMAL = "426783006"  # SNR, scored
 AF = "164889003"  # scored
@@ -143,7 +144,8 @@ def test_resample_span_equals_full_resample_poly(up, down, n, start, stop):
     expected = np.zeros((3, stop - start))
     piece = full[:, start:stop]
     expected[:, : piece.shape[1]] = piece
-    np.testing.assert_allclose(_resample_span(x, up, down, start, stop), expected, atol=1e-12)
+    span = resample_span(x, up, down, resampling_filter(up, down), start, stop)
+    np.testing.assert_allclose(span, expected, atol=1e-12)
 
 
 def test_leads_are_reordered_by_name(tmp_path):
@@ -175,12 +177,24 @@ def test_extra_leads_are_ignored(tmp_path):
     np.testing.assert_array_equal(signal, (val[:12] / 1000).astype(np.float32))
 
 
+def test_reduced_lead_mat_record_loads_at_fixed_rows(tmp_path):
+    leads = ("I", "II", "III", "aVR", "aVL", "aVF")  # the 2021 6-lead set
+    val = write_record(tmp_path, "A0001", leads=leads, gains=500)
+    data = _load(tmp_path, fs=500)
+    np.testing.assert_array_equal(data.X[0, :6], (val / 500).astype(np.float32))
+    assert not data.X[0, 6:].any()
+    assert data.leads_present[0].tolist() == [True] * 6 + [False] * 6
+    signal, _ = read_record(tmp_path / "A0001")
+    np.testing.assert_array_equal(signal, data.X[0])
+
+
 def test_all_zero_lead_is_kept_counted_and_warned(tmp_path):
     val = np.random.default_rng(0).integers(-100, 100, (12, 5000)).astype(np.int16)
     val[[2, 9]] = 0
     write_record(tmp_path, "JS00001", val)
     write_record(tmp_path, "JS00002")
-    with pytest.warns(UserWarning, match=r"1 of 2 records have at least one all-zero") as record:
+    message = r"1 of 2 records have at least one all-zero lead \(JS00001\)"  # names the records
+    with pytest.warns(UserWarning, match=message) as record:
         data = load_physionet(tmp_path)
     assert len(record) == 1
     assert list(data.metadata["n_zero_leads"]) == [2, 0]
@@ -345,7 +359,11 @@ BAD_CASES = {
         _edit_header("BAD 12 500", "BAD 13 500"),
         r"BAD.hea: the record line declares 13",
     ),
-    "missing-lead": (_edit_header(" V6\n", " V7\n"), r"BAD.hea lacks the standard leads \['V6'\]"),
+    # A reduced-lead record loads, but an unknown name may be a misspelt standard lead.
+    "unknown-lead": (
+        _edit_header(" V6\n", " V7\n"),
+        r"BAD.hea has leads \['V7'\] that are not standard.* lacks the standard leads \['V6'\]",
+    ),
     "duplicate-lead": (_edit_header(" V6\n", " V5\n"), r"BAD.hea has lead 'V5' twice"),
     "not-voltage": (_edit_header("1000/mV", "1000/mmHg"), r"BAD.hea has signals in 'mmHg'"),
 }
@@ -509,7 +527,7 @@ def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
     assert isinstance(first.X, np.memmap) and not first.X.flags.writeable
 
     with monkeypatch.context() as patch:
-        patch.setattr(_physionet, "_load", _fail_if_called)
+        patch.setattr(_loader, "_load", _fail_if_called)
         hit = _load(folder, cache_dir=cache)
     assert isinstance(hit.X, np.memmap) and not hit.X.flags.writeable
     with pytest.raises(ValueError, match="read-only"):
@@ -528,7 +546,7 @@ def test_cache_hit_miss_and_invalidation(tmp_path, monkeypatch):
     assert np.isnan(hit.metadata["age"][0]) and hit.metadata["sex"][0] == ""
 
     with monkeypatch.context() as patch:  # other parameters: a miss
-        patch.setattr(_physionet, "_load", _fail_if_called)
+        patch.setattr(_loader, "_load", _fail_if_called)
         with pytest.raises(AssertionError, match="read again"):
             load_physionet(folder, cache_dir=cache, fs=250)
 

@@ -99,7 +99,10 @@ def test_layout_is_the_loader_contract(noisy):
     assert np.array_equal(noisy.metadata["record"], noisy.records)
     assert list(noisy.leads) == list(LEAD_NAMES) and noisy.fs == 100
     assert noisy.skipped == [] and "synthetic" in noisy.DESCR.lower()
-    expected = {"record", "start", "database", "fs_original", "n_samples_original", "duration_original", "age"}
+    assert noisy.leads_present.shape == (n, 12) and noisy.leads_present.all()
+    assert np.array_equal(noisy.groups, noisy.records) and noisy.folds is None
+    expected = {"record", "source", "layout", "start", "database", "fs_original", "n_samples_original"}
+    expected |= {"duration_original", "age"}
     expected |= {"sex", "codes", "n_zero_leads", "path", "heart_rate", "pr_ms", "qrs_ms", "qt_ms", "axis_deg"}
     assert set(noisy.metadata) == expected
     assert all(len(value) == n for value in noisy.metadata.values())
