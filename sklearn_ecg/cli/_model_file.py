@@ -46,28 +46,28 @@ def read_header(path, marker, what):
     with open(path, "rb") as stream:
         start = stream.readline(len(marker))
         if start != marker:
-            older = " (a bare pickle: model files of older versions must be refitted)" if (
-                start.startswith(_PICKLE_START)) else ""
+            # A bare pickle is most likely a model file of the first format.
+            older = " (model files of older versions must be refitted)" if start[:1] == _PICKLE_START else ""
             raise ValueError(f"{str(path)!r} is not {what}{older}")
         try:
             header = json.loads(stream.readline(_MAX_HEADER_BYTES))
         except ValueError as error:
-            raise ValueError(f"{what} {str(path)!r} is damaged: its header is not JSON ({error})") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"{what} {str(path)!r} is damaged: its header is not a JSON object")
+            raise ValueError(f"{str(path)!r} is damaged: its header is not JSON ({error})") from None
+    if not isinstance(header, dict):  # a fault of the file, reported like the others
+        raise ValueError(f"{str(path)!r} is damaged: its header is not a JSON object")  # noqa: TRY004
     return header
 
 
-def read_payload(path, what):
+def read_payload(path):
     """The pickled object after the header. Runs the pickle's code: check the header first."""
     with open(path, "rb") as stream:
         stream.readline(_MAX_HEADER_BYTES)
         stream.readline(_MAX_HEADER_BYTES)
         try:
             return joblib.load(stream)
-        except Exception as error:  # unpickling raises anything: report it in one line
+        except Exception as error:  # noqa: BLE001 (unpickling raises anything: report it in one line)
             raise ValueError(
-                f"cannot read {what} {str(path)!r}: it is damaged ({type(error).__name__}: {error})"
+                f"cannot read {str(path)!r}: it is damaged ({type(error).__name__}: {error})"
             ) from None
 
 
@@ -99,7 +99,7 @@ def load_model(path):
             f"({__version__}) cannot read; upgrade sklearn-ecg"
         )
     _check_header(path, model)
-    model["pipeline"] = read_payload(path, "model file")
+    model["pipeline"] = read_payload(path)
     _check_pipeline(path, model)
     if model["version"] != __version__:
         warnings.warn(

@@ -54,7 +54,7 @@ class ResumableFit(MetaEstimatorMixin, BaseEstimator):
     def fit(self, X, y):
         path = fold_path(self.folder, X, y)
         if path.is_file():
-            self.estimator_ = read_payload(path, "fitted fold")
+            self.estimator_ = read_payload(path)
             return self
         start = time.perf_counter()
         self.estimator_ = clone(self.estimator).fit(X, y)

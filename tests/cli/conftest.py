@@ -45,6 +45,6 @@ def _accepts_files(folder):
 
 def _chattr(folder, flag):
     with contextlib.suppress(OSError):
-        return subprocess.run(["chattr", flag, str(folder)], capture_output=True).returncode == 0
+        return subprocess.run(["chattr", flag, str(folder)], capture_output=True, check=False).returncode == 0
     return False
 

@@ -147,7 +147,7 @@ def test_nonsensical_option_is_a_usage_error_before_any_work(command, options, n
 def test_module_entry_point_reports_bad_input_without_traceback(tmp_path):
     process = subprocess.run(
         [sys.executable, "-m", "sklearn_ecg", "cv", str(tmp_path / "nowhere")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert process.returncode == 2
     assert process.stderr.startswith("sklearn-ecg: error:") and "Traceback" not in process.stderr
