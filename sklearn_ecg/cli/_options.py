@@ -9,6 +9,7 @@ usage error (exit status 2) naming the option.
 
 import argparse
 import inspect
+import math
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
@@ -34,27 +35,19 @@ def default_of(function, parameter):
     return inspect.signature(function).parameters[parameter].default
 
 
-def _bounded(kind, low, high=None, *, why=""):
-    """argparse type: a ``kind`` (int or float) from ``low`` to ``high``."""
+def _bounded(kind, low, high=math.inf, *, why=""):
+    """argparse type: a finite ``kind`` (int or float) from ``low`` to ``high``."""
     name = "an integer" if kind is int else "a number"
-    span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+    span = f"of at least {low}" if high == math.inf else f"from {low} to {high}"
 
     def parse(text):
         value = kind(text)
-        if value < low or (high is not None and value > high):
+        if not (low <= value <= high and math.isfinite(value)):  # NaN fails both
             raise argparse.ArgumentTypeError(f"must be {name} {span}{why}, got {text}")
         return value
 
     parse.__name__ = "integer" if kind is int else "number"  # argparse names the type in its messages
     return parse
-
-
-def positive_float(text):
-    """argparse type: a number greater than 0."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
 
 
 def n_jobs(text):
@@ -71,8 +64,9 @@ n_jobs.__name__ = "integer"
 def add_data_options(parser, *, synthetic):
     """Sampling rate and duration of the loaded records, seed, quiet; synthetic dataset size."""
     parser.add_argument("--fs", type=_bounded(int, *FS_RANGE), default=default_of(make_default_pipeline, "fs"),
-                        help="sampling rate in Hz (default: %(default)s)")
-    parser.add_argument("--duration", type=positive_float, default=default_of(load_physionet, "duration"),
+                        help=f"sampling rate in Hz, {FS_RANGE[0]} to {FS_RANGE[1]} (default: %(default)s)")
+    parser.add_argument("--duration", type=_bounded(float, MIN_WINDOW_S, why=" s (the shortest window)"),
+                        default=default_of(load_physionet, "duration"),
                         help="seconds kept per record, zero-padded; at least the window "
                              "(default: %(default)s)")
     if synthetic:
@@ -89,7 +83,7 @@ def add_quiet_option(parser):
 
 def add_model_options(parser):
     """Options of :func:`~sklearn_ecg.pipelines.make_default_pipeline`."""
-    parser.add_argument("--window", type=_bounded(float, MIN_WINDOW_S, why=" (one heartbeat)"),
+    parser.add_argument("--window", type=_bounded(float, MIN_WINDOW_S, why=" s (one heartbeat)"),
                         default=default_of(make_default_pipeline, "window"),
                         help="window length in seconds for training crops and prediction "
                              "(default: %(default)s)")
@@ -143,7 +137,7 @@ class DataOptions:
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """Options of the default pipeline; None means the pipeline's own default."""
+    """Options of the default pipeline (``epochs`` is its ``finetune_epochs``)."""
 
     window: float
     size: str
@@ -205,7 +199,7 @@ def check_synthetic_folds(data, model, cv):
             f"{MIN_TEST_RECORDS_PER_FOLD} test records per fold with --folds {cv.folds} "
             f"(at least {needed} needed)"
         )
-    training = data.n_records - -(-data.n_records // cv.folds)  # the largest test fold held out
+    training = data.n_records - math.ceil(data.n_records / cv.folds)  # the largest test fold held out
     if model.ensemble is not None and training < MIN_TEST_RECORDS_PER_FOLD * model.ensemble:
         raise UsageError(
             f"argument --ensemble: {model.ensemble} inner folds need at least "

@@ -126,7 +126,10 @@ def test_unknown_command_exits_with_usage():
         (["--ensemble", "1"], "--ensemble"),
         (["--fs", "1"], "--fs"),
         (["--fs", "5000"], "--fs"),
-        (["--duration", "0.05"], "--duration"),  # shorter than the default window
+        (["--duration", "0.05"], "--duration"),
+        (["--duration", "2"], "--duration"),  # shorter than the default window
+        (["--duration", "inf"], "--duration"),
+        (["--window", "nan"], "--window"),
         (["--window", "30"], "--window"),  # longer than the default duration
         (["--window", "0.2", "--duration", "1"], "--window"),
         (["--n-jobs", "0"], "--n-jobs"),
