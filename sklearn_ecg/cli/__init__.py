@@ -1,20 +1,25 @@
 """Command line: ``sklearn-ecg cv | ablation | fit | predict`` (also ``python -m sklearn_ecg``).
 
-Each command lives in its own module, which adds its parser and runs it.
-Bad input (a missing folder, a folder without records, an unreadable or
-foreign model file...) ends with one line on stderr and exit status 2, never
-a traceback.
+Each command lives in its own module, which adds its parser, turns the
+parsed options into its config dataclass (checking them before any work)
+and runs it. Nonsensical options end with the usage and exit status 2;
+bad input (a missing folder, a folder without records, an unreadable or
+foreign model file...) with one line on stderr and exit status 2; Ctrl-C
+with one line saying what was kept and exit status 130; never a traceback.
+Progress goes to stderr unless ``--quiet``, results to stdout.
 """
 
 import argparse
 import sys
 import warnings
 
-from . import _ablation, _cv, _fit, _predict
+from . import _ablation, _cv, _fit, _predict, _progress
+from ._errors import Interrupted, UsageError
 
 __all__ = ["main"]
 
 _COMMANDS = (_cv, _ablation, _fit, _predict)
+INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
 
 
 def main(argv=None):
@@ -28,7 +33,9 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on bad input (after one line on stderr).
+        0 on success, 2 on bad input (after one line on stderr), 130 when
+        interrupted by Ctrl-C. Bad options exit with status 2 after the
+        usage.
 
     Examples
     --------
@@ -36,12 +43,21 @@ def main(argv=None):
     >>> main(["predict", "no-such-model.joblib", ".", "-o", "outputs"])
     2
     """
-    parser = _build_parser()
-    args = parser.parse_args(argv)
-    with warnings.catch_warnings():
+    args = _build_parser().parse_args(argv)
+    try:
+        config = args.configure(args)
+    except UsageError as error:
+        args.parser.error(str(error))
+    with _progress.logging_to_stderr(quiet=args.quiet), warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
-            return args.run(args)
+            return args.run(config)
+        except Interrupted as error:
+            print(f"sklearn-ecg: interrupted: {error}", file=sys.stderr)
+            return INTERRUPTED
+        except KeyboardInterrupt:
+            print("sklearn-ecg: interrupted", file=sys.stderr)
+            return INTERRUPTED
         except (ValueError, OSError) as error:
             # Users get one line that names the problem, not a traceback.
             print(f"sklearn-ecg: error: {_one_line(error)}", file=sys.stderr)
@@ -56,6 +72,8 @@ def _build_parser():
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     for command in _COMMANDS:
         command.add_parser(commands)
+    for subparser in commands.choices.values():
+        subparser.set_defaults(parser=subparser)
     return parser
 
 

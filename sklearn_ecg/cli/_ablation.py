@@ -12,11 +12,19 @@ that a model is fitted once per fold, not once per lead set.
 import csv
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import _common
+from ..evaluation import cross_val_cinc_report
+from ..model_selection import MultilabelStratifiedKFold
+from ..preprocessing import LeadMasker
+from . import _options, _progress
+from ._files import check_writable, files_into
+from ._options import CVOptions, DataOptions, ModelOptions
+from ._progress import logger
+from ._records import describe, load_records
 
 DESCRIPTION = (
     "The ablation table of the multimodal self-KD paper (time only, "
@@ -46,10 +54,22 @@ def add_parser(commands):
     parser.add_argument("data_dir", nargs="?", type=Path, help="folder of NAME.hea + NAME.mat records")
     parser.add_argument("--tables", choices=("all", "modalities", "leads"), default="all",
                         help="which tables to make (default: all)")
-    _common.add_data_options(parser, synthetic=True)
-    _common.add_model_options(parser)
-    _common.add_cv_options(parser, report="sklearn_ecg_ablation")
-    parser.set_defaults(run=run)
+    _options.add_data_options(parser, synthetic=True)
+    _options.add_model_options(parser)
+    _options.add_cv_options(parser, report="sklearn_ecg_ablation")
+    parser.set_defaults(configure=AblationConfig.from_args, run=run)
+
+
+@dataclass(frozen=True)
+class AblationConfig:
+    data: DataOptions
+    model: ModelOptions
+    cv: CVOptions
+    tables: str
+
+    @classmethod
+    def from_args(cls, args):
+        return cls(*_options.cv_options_from(args), tables=args.tables)
 
 
 def plan(tables):
@@ -67,29 +87,25 @@ def plan(tables):
     return rows
 
 
-def run(args):
-    data = _common.load_records(args)
-    _common.make_report_folder(args)
-    rows = plan(args.tables)
+def run(config):
+    check_writable(config.cv.output, "report folder", folder=True)
+    data = load_records(config.data)
+    rows = plan(config.tables)
     # The gated, pretrained model is a row of both tables: cross-validate it once.
     runs = {}
     for table, labels, options in rows:
         entry = runs.setdefault(_key(options), {"options": options, "leads": False, "rows": []})
         entry["leads"] |= table == "leads"
         entry["rows"].append(f"{table}: " + ", ".join(f"{k} {v}" for k, v in labels.items()))
-    _common.say(args, f"{len(runs)} cross-validations of {args.folds} folds on "
-                      f"{_common.describe_source(args, data)}")
+    logger.info(f"{len(runs)} cross-validations of {config.cv.folds} folds on {describe(config.data, data)}")
     start = time.perf_counter()
     for i, entry in enumerate(runs.values(), 1):
-        _common.say(args, f"[{i}/{len(runs)}] {'; '.join(entry['rows'])}")
-        entry["result"] = _cross_validate(args, data, entry["options"], entry["leads"])
+        logger.info(f"[{i}/{len(runs)}] {'; '.join(entry['rows'])}")
+        entry["result"] = _cross_validate(config, data, entry["options"], entry["leads"])
     tables = _tables(rows, runs)
     elapsed = time.perf_counter() - start
-    for name, table in tables.items():
-        _write_csv(args.output / f"{name}.csv", table)
-        print(f"\n{name}\n{format_table(table)}")
     report = {
-        "settings": {**_common.settings_of(args), "elapsed_s": elapsed},
+        "settings": {**_options.settings_of(config), "elapsed_s": elapsed},
         "runs": [
             {"rows": entry["rows"], "options": entry["options"], "pooled": entry["result"].pooled,
              "folds": entry["result"].folds}
@@ -97,23 +113,23 @@ def run(args):
         ],
         "tables": tables,
     }
-    (args.output / "ablation.json").write_text(json.dumps(report, indent=2, default=_plain))
-    print(f"\n{elapsed:.0f} s; report: {args.output}/")
+    with files_into(config.cv.output) as staging:
+        for name, table in tables.items():
+            _write_csv(staging / f"{name}.csv", table)
+        (staging / "ablation.json").write_text(json.dumps(report, indent=2, default=_plain))
+    for name, table in tables.items():
+        print(f"\n{name}\n{format_table(table)}")
+    print(f"\n{elapsed:.0f} s; report: {config.cv.output}/")
     return 0
 
 
-def _cross_validate(args, data, options, lead_sets):
-    from ..evaluation import cross_val_cinc_report
-    from ..model_selection import MultilabelStratifiedKFold
-    from ..pipelines import make_default_pipeline
-    from ..preprocessing import LeadMasker
-
+def _cross_validate(config, data, options, lead_sets):
     transforms = {str(k): LeadMasker(leads=k) for k in LEAD_COUNTS} if lead_sets else None
     return cross_val_cinc_report(
-        make_default_pipeline(**_common.pipeline_options(args, data.classes, **options)),
+        config.model.pipeline(config.data, data.classes, **options),
         data.X, data.y, classes=data.classes,
-        cv=MultilabelStratifiedKFold(args.folds, random_state=args.seed),
-        test_transforms=transforms, n_jobs=args.n_jobs, verbose=int(not args.quiet),
+        cv=MultilabelStratifiedKFold(config.cv.folds, random_state=config.data.seed),
+        test_transforms=transforms, n_jobs=config.cv.n_jobs, verbose=int(_progress.enabled()),
     )
 
 

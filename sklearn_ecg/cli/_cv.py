@@ -1,9 +1,18 @@
 """``sklearn-ecg cv [DATA_DIR]``: cross-validation of the default pipeline, with a report folder."""
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import _common
+from ..evaluation import cross_val_cinc_report
+from ..model_selection import MultilabelStratifiedKFold
+from . import _options, _progress
+from ._files import files_into
+from ._options import CVOptions, DataOptions, ModelOptions
+from ._progress import logger
+from ._records import describe, load_records
+from ._report_files import format_summary, write_report
+from ._resume import FoldCheckpoints, ResumableFit
 
 DESCRIPTION = (
     "Multi-label stratified cross-validation of the default pipeline "
@@ -12,8 +21,22 @@ DESCRIPTION = (
     "no folder is given. Prints the seven challenge metrics and writes "
     "a report folder: figures per fold and per class (JSON, CSV), "
     "out-of-fold predictions and gate weights (npz), and plots (ROC and "
-    "precision-recall curves, F1 and gate weights per class)."
+    "precision-recall curves, F1 and gate weights per class). Each fold's "
+    "fitted model is kept in the report folder until the report is written: "
+    "an interrupted run continues with --resume."
 )
+
+
+@dataclass(frozen=True)
+class CVConfig:
+    data: DataOptions
+    model: ModelOptions
+    cv: CVOptions
+    resume: bool
+
+    @classmethod
+    def from_args(cls, args):
+        return cls(*_options.cv_options_from(args), resume=args.resume)
 
 
 def add_parser(commands):
@@ -21,33 +44,39 @@ def add_parser(commands):
         "cv", help="ten-fold cross-validation of the full pipeline", description=DESCRIPTION
     )
     parser.add_argument("data_dir", nargs="?", type=Path, help="folder of NAME.hea + NAME.mat records")
-    _common.add_data_options(parser, synthetic=True)
-    _common.add_model_options(parser)
-    _common.add_cv_options(parser, report="sklearn_ecg_report")
-    parser.set_defaults(run=run)
+    _options.add_data_options(parser, synthetic=True)
+    _options.add_model_options(parser)
+    _options.add_cv_options(parser, report="sklearn_ecg_report")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted run kept in the report folder (same options): "
+                             "fit only the folds it had not finished")
+    parser.set_defaults(configure=CVConfig.from_args, run=run)
 
 
-def run(args):
-    # Bad input fails before torch is imported.
-    data = _common.load_records(args)
-    _common.make_report_folder(args)
-    from .._report_files import format_summary, write_report
-    from ..evaluation import cross_val_cinc_report
-    from ..model_selection import MultilabelStratifiedKFold
-    from ..pipelines import make_default_pipeline
-
-    pipeline = make_default_pipeline(**_common.pipeline_options(args, data.classes))
-    _common.say(args, f"{args.folds}-fold CV on {_common.describe_source(args, data)}: "
-                      f"{len(data.classes)} classes, {args.fs} Hz")
+def run(config):
+    settings = _options.settings_of(config)
+    checkpoints = FoldCheckpoints(config.cv.output)
+    checkpoints.check(settings, resume=config.resume)
+    data = load_records(config.data)
+    pipeline = config.model.pipeline(config.data, data.classes)
+    cv = MultilabelStratifiedKFold(config.cv.folds, random_state=config.data.seed)
+    splits = list(cv.split(data.X, data.y))
+    logger.info(f"{config.cv.folds}-fold CV on {describe(config.data, data)}: "
+                f"{len(data.classes)} classes, {config.data.fs} Hz")
     start = time.perf_counter()
-    result = cross_val_cinc_report(
-        pipeline, data.X, data.y, classes=data.classes,
-        cv=MultilabelStratifiedKFold(args.folds, random_state=args.seed),
-        return_gate_weights=True, n_jobs=args.n_jobs, verbose=int(not args.quiet),
-    )
+    with checkpoints.kept(settings, len(splits)) as folder:
+        result = cross_val_cinc_report(
+            ResumableFit(pipeline, folder=folder), data.X, data.y, classes=data.classes, cv=splits,
+            return_gate_weights=True, n_jobs=config.cv.n_jobs, verbose=int(_progress.enabled()),
+        )
+    # A fold loaded from an interrupted run took its time then.
+    for figures, (train, _) in zip(result.folds, splits):
+        figures["fit_time"] = checkpoints.fit_time(data.X[train], data.y[train])
     elapsed = time.perf_counter() - start
-    settings = {**_common.settings_of(args), "elapsed_s": elapsed}
-    paths = write_report(result, args.output, class_names=list(data.class_names), settings=settings)
+    with files_into(config.cv.output) as staging:
+        paths = write_report(result, staging, class_names=list(data.class_names),
+                             settings={**settings, "elapsed_s": elapsed})
+    checkpoints.discard()
     print(format_summary(result))
-    print(f"\n{elapsed:.0f} s; report: {args.output}/ ({len(paths)} files)")
+    print(f"\n{elapsed:.0f} s; report: {config.cv.output}/ ({len(paths)} files)")
     return 0

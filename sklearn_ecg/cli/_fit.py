@@ -1,18 +1,40 @@
 """``sklearn-ecg fit DATA_DIR -o MODEL``: train the default pipeline once on every record."""
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import _common
-from ._model_file import check_writable, save_model
+from . import _options, _progress
+from ._errors import Interrupted
+from ._files import check_writable
+from ._model_file import save_model
+from ._options import DataOptions, ModelOptions
+from ._progress import logger
+from ._records import describe, load_records
 
 DESCRIPTION = (
     "Train the default full pipeline (self-KD pretraining of both branches, "
     "gated fusion, per-class thresholds tuned on a validation split) on every "
     "record of a folder of PhysioNet/CinC records, labelled with the 24 scored "
-    "classes of 2020, and save it with what `sklearn-ecg predict` needs."
+    "classes of 2020, and save it with what `sklearn-ecg predict` needs. The "
+    "model file is checked to be writable before training, and written whole "
+    "or not at all."
 )
 YEAR = 2020
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    data: DataOptions
+    model: ModelOptions
+    output: Path
+
+    @classmethod
+    def from_args(cls, args):
+        config = cls(_options.options_from(DataOptions, args), _options.options_from(ModelOptions, args),
+                     output=args.output)
+        _options.check_window(config.data, config.model)
+        return config
 
 
 def add_parser(commands):
@@ -22,32 +44,36 @@ def add_parser(commands):
     parser.add_argument("data_dir", type=Path, help="folder of NAME.hea + NAME.mat records")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="model file to write, e.g. model.joblib")
-    _common.add_data_options(parser, synthetic=False)
-    _common.add_model_options(parser)
-    parser.set_defaults(run=run)
+    _options.add_data_options(parser, synthetic=False)
+    _options.add_model_options(parser)
+    parser.set_defaults(configure=FitConfig.from_args, run=run)
 
 
-def run(args):
-    from ..pipelines import make_default_pipeline
-
-    check_writable(args.output)
-    data = _common.load_records(args, year=YEAR)
+def run(config):
+    check_writable(config.output, "model file")
+    data = load_records(config.data, year=YEAR)
     if not data.y.any():
         raise ValueError(
-            f"none of the {len(data.y)} records under {args.data_dir} carries a scored class of "
+            f"none of the {len(data.y)} records under {config.data.data_dir} carries a scored class of "
             f"{YEAR}: nothing to learn"
         )
-    pipeline = make_default_pipeline(**_common.pipeline_options(args, data.classes))
-    _common.say(args, f"fitting on {_common.describe_source(args, data)}: "
-                      f"{int(data.y.any(axis=0).sum())} of {len(data.classes)} classes present, "
-                      f"{args.fs} Hz, {args.duration:g} s per record")
+    pipeline = config.model.pipeline(config.data, data.classes)
+    if _progress.enabled():
+        _progress.show_training_progress(pipeline)
+    logger.info(f"fitting on {describe(config.data, data)}: "
+                f"{int(data.y.any(axis=0).sum())} of {len(data.classes)} classes present, "
+                f"{config.data.fs} Hz, {config.data.duration:g} s per record")
     start = time.perf_counter()
-    pipeline.fit(data.X, data.y)
-    elapsed = time.perf_counter() - start
-    settings = {**_common.settings_of(args), "n_records": len(data.y), "fit_time_s": elapsed}
-    path = save_model(
-        args.output, pipeline, classes=data.classes, class_names=data.class_names, year=YEAR,
-        fs=args.fs, duration=args.duration, settings=settings,
-    )
-    _common.say(args, f"fitted in {elapsed:.0f} s; model: {path}")
+    try:
+        with _progress.training_output_to_stderr():
+            pipeline.fit(data.X, data.y)
+        elapsed = time.perf_counter() - start
+        settings = {**_options.settings_of(config), "n_records": len(data.y), "fit_time_s": elapsed}
+        path = save_model(
+            config.output, pipeline, classes=data.classes, class_names=data.class_names, year=YEAR,
+            fs=config.data.fs, duration=config.data.duration, settings=settings,
+        )
+    except KeyboardInterrupt:
+        raise Interrupted(f"the model file {config.output} was not written") from None
+    logger.info(f"fitted in {elapsed:.0f} s; model: {path}")
     return 0

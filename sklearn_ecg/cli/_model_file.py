@@ -1,14 +1,20 @@
-"""The model file of ``sklearn-ecg fit``: the fitted pipeline and what ``predict`` needs.
+"""The model file of ``sklearn-ecg fit``: a plain-text header, then the pickled pipeline.
 
-A joblib file holding a dict: a marker saying it is ours, a format number,
-the library version, the fitted pipeline, its classes (SNOMED-CT codes of
-the year's scored table, the columns of the output files) with their names,
-and the loading settings the pipeline was trained with (sampling rate,
-duration). ``load_model`` refuses, with one clear message, anything that is
-not such a file, or whose classes are not scored codes or disagree with the
-pipeline's own ``classes_``: output files would name the wrong classes.
+The file starts with a marker line, then one line of JSON: the format
+number, the library version, the classes (SNOMED-CT codes of the year's
+scored table, the columns of the output files) with their names, and the
+loading settings the pipeline was trained with (sampling rate, duration).
+The fitted pipeline follows, pickled by joblib.
+
+Unpickling runs code, so ``load_model`` reads and checks the header first:
+a file that is not ours, of a newer format, or whose classes are not
+scored codes is refused before its pickle is opened. A model file must
+still come from a trusted source. After unpickling, the pipeline's own
+``classes_`` must be the header's: output files would name the wrong
+classes otherwise.
 """
 
+import json
 import math
 import warnings
 from pathlib import Path
@@ -18,18 +24,58 @@ import numpy as np
 
 from .. import __version__
 from ..classes import scored_classes
+from ._files import atomic_file
 
-_KIND = "sklearn-ecg model"
-_FORMAT = 1
+MODEL_MARKER = b"sklearn-ecg model\n"
+FORMAT = 2
+_MAX_HEADER_BYTES = 1 << 20
+_PICKLE_START = b"\x80"  # the PROTO opcode: a bare pickle, such as a format-1 model file
+
+
+def write_with_header(path, marker, header, payload):
+    """Write ``marker``, ``header`` (JSON) and the pickled ``payload`` atomically; returns the path."""
+    with atomic_file(path) as partial, open(partial, "wb") as stream:
+        stream.write(marker)
+        stream.write(json.dumps(header).encode() + b"\n")
+        joblib.dump(payload, stream)
+    return Path(path)
+
+
+def read_header(path, marker, what):
+    """The JSON header of a file of ``write_with_header``, read without unpickling anything."""
+    with open(path, "rb") as stream:
+        start = stream.readline(len(marker))
+        if start != marker:
+            # A bare pickle is most likely a model file of the first format.
+            older = " (model files of older versions must be refitted)" if start[:1] == _PICKLE_START else ""
+            raise ValueError(f"{str(path)!r} is not {what}{older}")
+        try:
+            header = json.loads(stream.readline(_MAX_HEADER_BYTES))
+        except ValueError as error:
+            raise ValueError(f"{str(path)!r} is damaged: its header is not JSON ({error})") from None
+    if not isinstance(header, dict):  # a fault of the file, reported like the others
+        raise ValueError(f"{str(path)!r} is damaged: its header is not a JSON object")  # noqa: TRY004
+    return header
+
+
+def read_payload(path):
+    """The pickled object after the header. Runs the pickle's code: check the header first."""
+    with open(path, "rb") as stream:
+        stream.readline(_MAX_HEADER_BYTES)
+        stream.readline(_MAX_HEADER_BYTES)
+        try:
+            return joblib.load(stream)
+        except Exception as error:  # noqa: BLE001 (unpickling raises anything: report it in one line)
+            raise ValueError(
+                f"cannot read {str(path)!r}: it is damaged ({type(error).__name__}: {error})"
+            ) from None
 
 
 def save_model(path, pipeline, *, classes, class_names, year, fs, duration, settings):
-    """Write the model file; returns its path."""
-    model = {
-        "kind": _KIND,
-        "format": _FORMAT,
+    """Write the model file atomically; returns its path."""
+    header = {
+        "format": FORMAT,
         "version": __version__,
-        "pipeline": pipeline,
         "classes": [str(code) for code in classes],
         "class_names": [str(name) for name in class_names],
         "year": year,
@@ -37,42 +83,24 @@ def save_model(path, pipeline, *, classes, class_names, year, fs, duration, sett
         "duration": duration,
         "settings": settings,
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, path)
-    return path
-
-
-def check_writable(path):
-    """Fail before a long fit rather than after it when the model cannot be written there."""
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"model path {str(path)!r} is a folder; give a file name such as model.joblib")
-    parent = next((p for p in path.absolute().parents if p.exists()), None)
-    if parent is None or not parent.is_dir():
-        raise ValueError(f"cannot create the model file {str(path)!r}: {str(parent)!r} is not a folder")
+    return write_with_header(path, MODEL_MARKER, header, pipeline)
 
 
 def load_model(path):
-    """Read and check a model file; returns its dict."""
+    """Read and check a model file; returns its header as a dict, with the pipeline under ``"pipeline"``."""
     path = Path(path)
+    what = "a model file of `sklearn-ecg fit`"
     if not path.is_file():
         raise ValueError(f"model file {str(path)!r} does not exist")
-    try:
-        model = joblib.load(path)
-    except Exception as error:  # unpickling raises anything: report it in one line
-        raise ValueError(
-            f"cannot read model file {str(path)!r}: not a joblib file of `sklearn-ecg fit` "
-            f"({type(error).__name__}: {error})"
-        ) from None
-    if not (isinstance(model, dict) and model.get("kind") == _KIND):
-        raise ValueError(f"{str(path)!r} is not a model file of `sklearn-ecg fit`")
-    if not isinstance(model.get("format"), int) or model["format"] > _FORMAT:
+    model = read_header(path, MODEL_MARKER, what)
+    if not isinstance(model.get("format"), int) or model["format"] > FORMAT:
         raise ValueError(
             f"{str(path)!r} has model format {model.get('format')!r}, which this sklearn-ecg "
             f"({__version__}) cannot read; upgrade sklearn-ecg"
         )
-    _check_contents(path, model)
+    _check_header(path, model)
+    model["pipeline"] = read_payload(path)
+    _check_pipeline(path, model)
     if model["version"] != __version__:
         warnings.warn(
             f"{path} was made by sklearn-ecg {model['version']}, this is {__version__}; "
@@ -83,11 +111,14 @@ def load_model(path):
     return model
 
 
-def _check_contents(path, model):
+def _check_header(path, model):
+    missing = [key for key in ("version", "classes", "class_names", "year", "fs", "duration") if key not in model]
+    if missing:
+        raise ValueError(f"model file {str(path)!r} is damaged: its header lacks {', '.join(missing)}")
     try:
         table = scored_classes(model["year"])
         classes = [str(code) for code in model["classes"]]
-        pipeline, fs, duration = model["pipeline"], float(model["fs"]), float(model["duration"])
+        fs, duration = float(model["fs"]), float(model["duration"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"model file {str(path)!r} is damaged ({type(error).__name__}: {error})") from None
     if not all(math.isfinite(value) and value > 0 for value in (fs, duration)):
@@ -98,17 +129,22 @@ def _check_contents(path, model):
             f"model file {str(path)!r} lists classes that are not distinct scored SNOMED-CT codes "
             f"of {model['year']} (e.g. {(unknown or classes)[:3]}); its outputs could not be scored"
         )
+
+
+def _check_pipeline(path, model):
+    pipeline = model["pipeline"]
     fitted = _fitted_classes(pipeline)
-    if fitted is None or [str(code) for code in fitted] != classes:
+    if fitted is None or [str(code) for code in fitted] != model["classes"]:
         raise ValueError(
-            f"model file {str(path)!r} lists {len(classes)} classes but its classifier was trained "
-            f"on other classes ({None if fitted is None else list(fitted)[:3]}...); refit it"
+            f"model file {str(path)!r} lists {len(model['classes'])} classes but its classifier was "
+            f"trained on other classes ({None if fitted is None else list(fitted)[:3]}...); refit it"
         )
+    if not hasattr(pipeline[-1], "thresholds_"):
+        raise ValueError(f"model file {str(path)!r} holds a classifier without thresholds_; refit it")
 
 
 def _fitted_classes(pipeline):
-    final = pipeline[-1] if hasattr(pipeline, "steps") else pipeline
-    if not (hasattr(pipeline, "predict") and hasattr(pipeline, "predict_proba")):
+    if not (hasattr(pipeline, "steps") and hasattr(pipeline, "predict_proba")):
         return None
-    classes = getattr(final, "classes_", None)
+    classes = getattr(pipeline[-1], "classes_", None)
     return None if classes is None else np.ravel(classes)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.utils import Bunch
 
-from sklearn_ecg._report_files import gate_weight_rows, write_report
+from sklearn_ecg.cli._report_files import gate_weight_rows, write_report
 from sklearn_ecg.metrics import cinc_report
 
 CODES = np.array(["164889003", "426783006", "713427006"])

@@ -40,10 +40,10 @@ def write_report(result, folder, *, class_names, settings):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     gates = getattr(result, "gate_weights", None)
-    notes = [] if gates is not None else [
+    notes = [] if gates is not None else [(
         "No gate-weight figures: the estimator has no gate (e.g. fusion='concat'), or "
         "gate weights were not collected."
-    ]
+    )]
     summary = {
         "settings": settings,
         "folds": result.folds,
