@@ -5,19 +5,18 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import ClassifierMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import Bunch, get_tags
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._multilabel import check_multilabel_target, check_thresholds, positive_proba
+from .._sklearn_compat import BaseComposition, Interval, fit_context, num_samples
 from ..model_selection._thresholds import apply_thresholds
 
 _INPUT_CAPABILITIES = ("two_d_array", "three_d_array", "allow_nan", "sparse")
 
 
-class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
+class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
     """Soft voting for multi-label classifiers.
 
     Fits clones of several multi-label classifiers on the same records and
@@ -132,7 +131,7 @@ class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
         self._set_params("estimators", **params)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y):
         """Fit a clone of every estimator that is not dropped.
 
@@ -148,8 +147,8 @@ class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
         self : MultilabelVotingClassifier
         """
         Y = check_multilabel_target(Y, type(self).__name__)
-        if _num_samples(X) != len(Y):
-            raise ValueError(f"X has {_num_samples(X)} records but Y has {len(Y)}.")
+        if num_samples(X) != len(Y):
+            raise ValueError(f"X has {num_samples(X)} records but Y has {len(Y)}.")
         kept = self._kept_estimators()
         self._weights = self._checked_weights()
         self._thresholds = check_thresholds(self.threshold, Y.shape[1])

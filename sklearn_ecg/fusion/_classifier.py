@@ -6,17 +6,17 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import ClassifierMixin
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.metaestimators import _BaseComposition, available_if
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from .._multilabel import check_thresholds
 from .._random import torch_generator
+from .._sklearn_compat import BaseComposition, Interval, Options, StrOptions, fit_context, num_samples
 from .._skorch_utils import TorchPickleMixin, resolve_device, seeded_torch, silent
 from .._validation import check_signals
 from ..augmentation import RandomLeadMasking
@@ -38,7 +38,7 @@ _MODE_ATTRIBUTES = ("named_branches_", "modality_columns_", "n_leads_in_", "n_fe
 
 
 
-class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition):
+class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, BaseComposition):
     """Multi-label ECG classifier fusing modalities with a per-sample gate.
 
     The fusion model of the multimodal self-KD paper (Phan et al., IEEE BHI
@@ -407,7 +407,7 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
         self._set_params("branches", **params)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y):
         """Pretrain the branches if asked, then train the fused network.
 
@@ -428,8 +428,8 @@ class GatedFusionClassifier(TorchPickleMixin, ClassifierMixin, _BaseComposition)
             raise ValueError(f"min_lr={self.min_lr} must not exceed lr={self.lr}: the cosine decays from lr to it.")
         Y = self._check_targets(Y)
         X = self._check_X(X, reset=True)
-        if _num_samples(X) != len(Y):
-            raise ValueError(f"X has {_num_samples(X)} records but Y has {len(Y)}.")
+        if num_samples(X) != len(Y):
+            raise ValueError(f"X has {num_samples(X)} records but Y has {len(Y)}.")
         self.classes_ = column_codes(self.classes, Y.shape[1], year=self.year, target_name="Y")
         metric = self._tuning_metric(Y.shape[1])
         rng = check_random_state(self.random_state)

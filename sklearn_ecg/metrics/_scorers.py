@@ -5,12 +5,12 @@ from functools import partial
 import numpy as np
 from sklearn.metrics import make_scorer
 
-# The one private name used: subclassing the class make_scorer returns keeps
-# the challenge scorer in cross_validate's shared prediction cache (one
-# predict call for all label metrics) while reading the codes off the fitted
-# estimator, which a plain make_scorer score function never sees.
-from sklearn.metrics._scorer import _Scorer
-
+# Subclassing the class make_scorer returns (a private scikit-learn name,
+# imported through _sklearn_compat) keeps the challenge scorer in
+# cross_validate's shared prediction cache (one predict call for all label
+# metrics) while reading the codes off the fitted estimator, which a plain
+# make_scorer score function never sees.
+from .._sklearn_compat import Scorer
 from ..classes import scored_classes
 from ._challenge import challenge_metric, challenge_scores, challenge_weights
 from ._classification import (
@@ -93,7 +93,7 @@ def make_cinc_scorers(*, classes=None, year=2020):
     }
 
 
-class _ChallengeScorer(_Scorer):
+class _ChallengeScorer(Scorer):
     """make_scorer(challenge_metric) that can read the codes off the estimator."""
 
     def __init__(self, *, classes, year):

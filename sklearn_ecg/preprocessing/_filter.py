@@ -4,10 +4,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, fit_context
 from ._base import SignalTransformer, chunk_size
 
 
@@ -71,7 +70,7 @@ class BandpassFilter(SignalTransformer):
         self.high = high
         self.order = order
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Design the filter and record the number of leads.
 

@@ -5,10 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.signal import get_window
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, fit_context
 from ._base import SignalTransformer, as_tensor, chunk_size
 
 # Up to this FFT length the transform is one strided convolution with the
@@ -207,7 +206,7 @@ class STFTSpectrogram(SignalTransformer):
         self.log = log
         self.eps = eps
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and record the number of leads.
 

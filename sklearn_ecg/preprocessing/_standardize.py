@@ -1,9 +1,9 @@
 """Per-lead z-scoring of signals or spectrograms with training-set statistics."""
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import fit_context
 from ._base import SignalTransformer, chunk_size
 
 
@@ -66,7 +66,7 @@ class LeadStandardizer(SignalTransformer):
         self.common_scale = common_scale
         self.keep_absent_leads = keep_absent_leads
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the mean and standard deviation of each lead.
 

@@ -4,10 +4,9 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, StrOptions, fit_context
 from ._base import SignalTransformer
 
 
@@ -49,7 +48,7 @@ class WindowCropper(SignalTransformer):
         self.window = window
         self.position = position
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the number of leads.
 

@@ -5,13 +5,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, GradientNormClipping, PassthroughScoring, ProgressBar
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import EarlyStopping, GradientNormClipping, PassthroughScoring, ProgressBar
 
 from .._random import draw_seed, torch_generator
+from .._sklearn_compat import Interval, StrOptions, fit_context
 from .._skorch_utils import TorchPickleMixin, resolve_device, silent
 from .._validation import check_signals
 from ..nn import DINOLoss, build_encoder, load_encoder_state
@@ -265,7 +265,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Pretrain the encoder on ``X``; labels are not used.
 
