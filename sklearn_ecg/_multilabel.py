@@ -5,7 +5,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import type_of_target
 
 from ._sklearn_compat import num_samples
-from .metrics._checks import check_indicator
+from ._validation import check_indicator
 
 
 def check_multilabel_target(y, owner):

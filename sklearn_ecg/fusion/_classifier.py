@@ -18,10 +18,9 @@ from .._multilabel import check_thresholds
 from .._random import torch_generator
 from .._sklearn_compat import BaseComposition, Interval, Options, StrOptions, fit_context, num_samples
 from .._skorch_utils import TorchPickleMixin, resolve_device, seeded_torch, silent
-from .._validation import check_signals
+from .._validation import check_indicator, check_signals
 from ..augmentation import RandomLeadMasking
 from ..classes import column_codes
-from ..metrics._checks import check_indicator
 from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
 from ..model_selection import MultilabelStratifiedKFold, apply_thresholds
 from ..model_selection._thresholds import _coordinate_ascent

@@ -15,9 +15,9 @@ from tqdm.auto import tqdm
 
 from .._multilabel import check_multilabel_target, positive_proba
 from .._sklearn_compat import HasMethods, Interval, Options, StrOptions, fit_context, num_samples, safe_indexing
+from .._validation import check_indicator, check_same_shape, check_scores
 from ..classes import column_codes
-from ..metrics._checks import check_indicator, check_same_shape, check_scores
-from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
+from ..metrics import LABEL_METRICS, stacked_label_metric
 from ._split import MultilabelStratifiedKFold
 
 _MIN_GAIN = 1e-12  # a threshold moves only for a gain above rounding noise
@@ -81,9 +81,11 @@ def tune_thresholds(
         Binary indicator matrix.
     proba : array-like of shape (n_records, n_classes)
         Probability of each class.
-    scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, \
+    scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"} or callable, \
             default="challenge"
-        Metric of the binary predictions to maximise.
+        Metric of the binary predictions to maximise, or such a metric
+        built beforehand by :func:`~sklearn_ecg.metrics.stacked_label_metric`
+        (then ``classes`` and ``year`` are not used).
     thresholds : int or array-like of shape (n_thresholds,), default=19
         Candidate thresholds, or their number, evenly spaced inside (0, 1).
     n_passes : int, default=2
@@ -123,7 +125,10 @@ def tune_thresholds(
         raise ValueError(f"n_passes must be an int >= 1; got {n_passes!r}.")
     if not 0.0 <= shrinkage <= 1.0:
         raise ValueError(f"shrinkage must be in [0, 1]; got {shrinkage!r}.")
-    metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
+    if callable(scoring):
+        metric = scoring
+    else:
+        metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
     return _tune(
         y_true, proba, _threshold_grid(thresholds), metric, n_passes=n_passes,
         shrinkage=shrinkage, at_least_one=at_least_one,
