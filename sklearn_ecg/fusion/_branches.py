@@ -1,10 +1,11 @@
 """Branches of end-to-end fine-tuning: their checks, their fitting, their torch parts.
 
 A branch is a :class:`~sklearn_ecg.pretraining.SelfKDPretrainer`, or a
-pipeline ending in one whose other steps have a torch counterpart that can
-run on every random crop: :class:`~sklearn_ecg.preprocessing.STFTSpectrogram`
-(at most one) and :class:`~sklearn_ecg.preprocessing.LeadStandardizer`
-(before or after the STFT).
+pipeline ending in one whose other steps have a torch counterpart (a
+``to_torch`` method) that can run on every random crop: at most one
+:class:`~sklearn_ecg.preprocessing.STFTSpectrogram` and any
+:class:`~sklearn_ecg.preprocessing.LeadStandardizer` (before or after the
+STFT).
 """
 
 from dataclasses import dataclass
@@ -16,13 +17,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..nn import build_encoder
-from ..nn._fusion import StandardizeLeads, STFTMagnitude
-from ..preprocessing import LeadStandardizer, STFTSpectrogram
+from ..preprocessing import STFTSpectrogram
 from ..pretraining import SelfKDPretrainer
-from ..pretraining._self_kd import _DEFAULT_ENCODER
 
-_STFT_OPTIONS = ("nperseg", "noverlap", "nfft", "window", "log", "eps")
 _SHAPE_HINT = (
     "a SelfKDPretrainer(modality='time'), or a Pipeline ending in a SelfKDPretrainer whose other "
     "steps are LeadStandardizer and at most one STFTSpectrogram (then modality='spectrogram')"
@@ -51,7 +48,7 @@ def branch_parts(name, estimator):
         steps = [unwrapped]
     *preprocessing, pretrainer = steps or [None]
     n_stft = sum(isinstance(step, STFTSpectrogram) for step in preprocessing)
-    supported = all(isinstance(step, (STFTSpectrogram, LeadStandardizer)) for step in preprocessing)
+    supported = all(hasattr(step, "to_torch") for step in preprocessing)
     if not isinstance(pretrainer, SelfKDPretrainer) or not supported or n_stft > 1:
         raise TypeError(
             f"Branch {name!r} must be {_SHAPE_HINT}; got {estimator!r}. Put other signal "
@@ -106,24 +103,17 @@ def branch_modules(parts, n_leads, *, pretrained):
     ``pretrained``: the encoder gets the pretrainer's weights, loaded
     strictly; otherwise it is a freshly initialised encoder of the same
     architecture (the "without self-KD" ablation). The front end repeats
-    the fitted preprocessing steps in torch. Call under
-    :func:`~sklearn_ecg._skorch_utils.seeded_torch`: building draws initial
-    weights from torch's global generator.
+    the fitted preprocessing steps in torch (each step's ``to_torch``).
+    Call under :func:`~sklearn_ecg._random.seeded_torch`: building draws
+    initial weights from torch's global generator.
     """
     pretrainer = parts.pretrainer
     if pretrained:
         encoder = pretrainer.build_pretrained_encoder()
     else:
-        kind = pretrainer.encoder or _DEFAULT_ENCODER[pretrainer.modality]
-        encoder = build_encoder(kind, pretrainer.size, n_leads)
-    front = [_torch_step(step) for step in parts.preprocessing]
+        encoder = pretrainer.build_untrained_encoder(n_leads)
+    front = [step.to_torch() for step in parts.preprocessing]
     return (nn.Sequential(*front) if front else nn.Identity()), encoder
-
-
-def _torch_step(step):
-    if isinstance(step, STFTSpectrogram):
-        return STFTMagnitude(**{key: getattr(step, key) for key in _STFT_OPTIONS})
-    return StandardizeLeads(step.mean_, step.scale_)
 
 
 def _unfrozen(estimator):

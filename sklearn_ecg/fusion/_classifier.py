@@ -24,7 +24,7 @@ from ..classes import column_codes
 from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
 from ..model_selection import MultilabelStratifiedKFold, apply_thresholds
 from ..model_selection._thresholds import _coordinate_ascent
-from ..nn._fusion import GatedFusionHead, MultiBranchNetwork, SelectColumns
+from ..nn import GatedFusionHead, MultiBranchNetwork, SelectColumns
 from ._branches import branch_modules, branch_parts, check_pretrained, fit_branches
 from ._modalities import resolve_modalities
 from ._net import FusionNet, Records, predict_records

@@ -11,7 +11,7 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
-from ..preprocessing import random_crops, sliding_windows
+from ..nn.functional import random_crops, sliding_windows
 
 
 class Records(torch.utils.data.Dataset):

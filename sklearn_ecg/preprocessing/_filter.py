@@ -64,7 +64,7 @@ class BandpassFilter(SignalTransformer):
         "order": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, fs, low=0.5, high=45.0, order=4):
+    def __init__(self, fs, *, low=0.5, high=45.0, order=4):
         self.fs = fs
         self.low = low
         self.high = high

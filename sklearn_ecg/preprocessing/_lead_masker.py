@@ -63,7 +63,7 @@ class LeadMasker(SignalTransformer):
     }
     _required_leads = len(LEAD_NAMES)
 
-    def __init__(self, leads=12, mode="zero"):
+    def __init__(self, *, leads=12, mode="zero"):
         self.leads = leads
         self.mode = mode
 

@@ -24,7 +24,7 @@ from ..augmentation import (
     TimeCutout,
 )
 from ..nn import SelfDistillation, build_encoder
-from ..preprocessing import random_crops
+from ..nn.functional import random_crops
 
 N_GLOBAL_VIEWS = 2
 

@@ -15,7 +15,8 @@ from .._sklearn_compat import Interval, StrOptions, fit_context
 from .._skorch_utils import TorchPickleMixin, resolve_device, silent
 from .._validation import check_signals
 from ..nn import DINOLoss, build_encoder, load_encoder_state
-from ..preprocessing import aggregate_windows, sliding_windows
+from ..nn.functional import aggregate_windows, sliding_windows
+from ..preprocessing import STFTSpectrogram
 from ._dino_net import (
     DINONet,
     RepeatedRecords,
@@ -25,8 +26,9 @@ from ._dino_net import (
 )
 
 _DEFAULT_ENCODER = {"time": "xresnet1d", "spectrogram": "se_resnet"}
-# 2.5 s at 100 Hz: 250 samples, or 21 STFT frames (nperseg 25, hop 13).
-_DEFAULT_WINDOW = {"time": 250, "spectrogram": 21}
+# 2.5 s at 100 Hz: 250 samples, or the frames of their spectrogram with the
+# default STFT (21).
+_DEFAULT_WINDOW = {"time": 250, "spectrogram": STFTSpectrogram().n_frames(250)}
 _LAYOUT = {"time": "(n_records, n_leads, n_times)", "spectrogram": "(n_records, n_leads, n_freqs, n_frames)"}
 
 
@@ -215,6 +217,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         modality="time",
         encoder=None,
         size="small",
@@ -369,6 +372,25 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "encoder_")
         encoder = build_encoder(self.encoder_kind_, self.size, self.n_leads_in_)
         return load_encoder_state(encoder, self.encoder_.state_dict())
+
+    def build_untrained_encoder(self, n_leads):
+        """A freshly initialised encoder of this pretrainer's architecture.
+
+        The encoder ``fit`` would train (``encoder``, or the modality's
+        default, at ``size``), with initial weights drawn from torch's global
+        generator: the "without self-KD" ablation starts from it. Needs no
+        fit.
+
+        Parameters
+        ----------
+        n_leads : int
+            Input leads.
+
+        Returns
+        -------
+        encoder : torch.nn.Module
+        """
+        return build_encoder(self.encoder or _DEFAULT_ENCODER[self.modality], self.size, n_leads)
 
     def _check_X(self, X, *, reset):
         ndim = 3 if self.modality == "time" else 4
