@@ -5,15 +5,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, GradientNormClipping, PassthroughScoring, ProgressBar
+from skorch.callbacks import GradientNormClipping, PassthroughScoring
 
-from .._random import draw_seed, torch_generator
 from .._sklearn_compat import Interval, StrOptions, fit_context
-from .._skorch_utils import TorchPickleMixin, resolve_device, silent
 from .._validation import check_signals
+from ..base import BaseTorchEstimator
 from ..nn import DINOLoss, build_encoder, load_encoder_state
 from ..nn.functional import aggregate_windows, sliding_windows
 from ..preprocessing import STFTSpectrogram
@@ -33,7 +32,7 @@ _LAYOUT = {"time": "(n_records, n_leads, n_times)", "spectrogram": "(n_records, 
 
 
 
-class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
+class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
     """Pretrain an ECG encoder without labels by self-knowledge distillation (DINO).
 
     ``fit`` trains a student encoder and its exponential-moving-average
@@ -186,6 +185,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
     array(['selfkdpretrainer_time0', 'selfkdpretrainer_time1'], dtype=object)
     """
 
+    _net_class = DINONet
     _torch_attributes = ("net_", "encoder_")
 
     _parameter_constraints = {
@@ -295,17 +295,12 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
             self.net_.max_epochs = self.max_epochs
             self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
         else:
-            self.net_ = self._build_net(X)
+            self.net_ = self._self_distillation_net(X)
             self.net_.fit(RepeatedRecords(X, self.crops_per_record))
         student = self.net_.module_.student_encoder
         self.encoder_ = copy.deepcopy(student).cpu().eval()
         self.n_features_out_ = self.encoder_.out_features
         return self
-
-    @property
-    def history_(self):
-        """skorch history of the pretraining (see the class docstring)."""
-        return self.net_.history
 
     def transform(self, X):
         """Embed each record: the mean of its sliding-window embeddings.
@@ -325,12 +320,8 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         flat = X.reshape(X.shape[0], -1, X.shape[-1])
         windows, record_index = sliding_windows(flat, self.window_, max(1, self.window_ // 2))
         windows = windows.reshape((-1,) + X.shape[1:-1] + (self.window_,))
-        # The net's device: where fit ran, or the CPU after unpickling on a
-        # machine without that device.
-        device = torch.device(self.net_.device)
-        encoder = self.encoder_ if device.type == "cpu" else copy.deepcopy(self.encoder_).to(device)
         embeddings = []
-        with torch.no_grad():
+        with self._inference(self.encoder_) as (encoder, device):
             for start in range(0, len(windows), self.batch_size):
                 batch = torch.as_tensor(np.ascontiguousarray(windows[start:start + self.batch_size]))
                 embeddings.append(encoder(batch.to(device)).cpu().numpy())
@@ -415,28 +406,21 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
             )
         return X
 
-    def _build_net(self, X):
-        rng = check_random_state(self.random_state)
-        init_seed = draw_seed(rng)
-        callbacks = [
-            ("schedule", WarmupCosineSchedule(
-                self.lr, self.min_lr, self.warmup_epochs, self.weight_decay, self.weight_decay_end
-            )),
+    def _self_distillation_net(self, X):
+        schedule = WarmupCosineSchedule(
+            self.lr, self.min_lr, self.warmup_epochs, self.weight_decay, self.weight_decay_end
+        )
+        extra = [
             # DINO's clipping; keeps early steps with a sharp teacher stable.
             ("clip", GradientNormClipping(3.0)),
             ("teacher_entropy", PassthroughScoring("teacher_entropy", on_train=True)),
             ("teacher_batch_entropy", PassthroughScoring("teacher_batch_entropy", on_train=True)),
         ]
-        if self.early_stopping is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="train_loss", patience=self.early_stopping, lower_is_better=True,
-                sink=print if self.verbose else silent,
-            )))
-        if self.verbose:
-            callbacks.append(("progress", ProgressBar()))
         n_freqs = X.shape[2] if self.modality == "spectrogram" else None
-        net = DINONet(
-            module=build_self_distillation,
+        return self._build_net(
+            build_self_distillation,
+            check_random_state(self.random_state),
+            seeded_iterators=("train",),  # no validation data
             module__kind=self.encoder_kind_,
             module__size=self.size,
             module__in_channels=X.shape[1],
@@ -447,22 +431,12 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
             criterion__student_temp=self.student_temp,
             criterion__center_momentum=self.center_momentum,
             optimizer=torch.optim.AdamW,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch_generator(rng),
             train_split=None,
-            callbacks=callbacks,
-            verbose=self.verbose,
-            device=resolve_device(self.device),
+            callbacks=self._default_callbacks(schedule, extra=extra, patience=self.early_stopping),
             window=self.window_,
             multicrop=make_multicrop(self.modality, self.n_local_crops, self.lead_mask_proba, n_freqs),
             momentum_teacher=self.momentum_teacher,
-            generator=torch_generator(rng),
-            init_seed=init_seed,
         )
-        return net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
