@@ -12,7 +12,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
 from ..base import SeededNet
-from ..nn.functional import random_crops, sliding_windows
+from ..nn.functional import batched_forward, random_crops, sliding_windows
 
 
 class Records(torch.utils.data.Dataset):
@@ -79,10 +79,13 @@ class FusionNet(SeededNet):
     def score_records(self, module, X, device):
         """Record-level logits and gate weights of a batch ``X`` (a CPU tensor), by ``module`` on ``device``.
 
-        ``module`` is the net's module or a copy of it on another device;
-        the caller sets its mode.
+        ``module`` is the net's module or a copy of it on another device,
+        in eval mode. The network sees batches of ``batch_size`` rows
+        whatever the size of ``X`` (:func:`~sklearn_ecg.nn.functional.batched_forward`),
+        so that a record's scores do not depend on the records scored with
+        it.
         """
-        return module(to_device(X, device))
+        return batched_forward(module, to_device(X, device), self.batch_size)
 
 
 class SignalFusionNet(FusionNet):
@@ -118,12 +121,13 @@ class SignalFusionNet(FusionNet):
         """Record-level logits and gate weights of a batch of records ``X`` (a CPU tensor).
 
         Records are cut into windows sliding with 50 % overlap
-        (:func:`~sklearn_ecg.nn.functional.sliding_windows`); a record's
-        logit is that of its mean window probability, its gate weights the
-        mean of its windows'.
+        (:func:`~sklearn_ecg.nn.functional.sliding_windows`), which the
+        network sees in batches of ``batch_size`` windows whatever the
+        number of records; a record's logit is that of its mean window
+        probability, its gate weights the mean of its windows'.
         """
         windows, _ = sliding_windows(X.numpy(), self.window, max(1, self.window // 2))
-        logits, weights = module(to_device(torch.from_numpy(windows), device))
+        logits, weights = batched_forward(module, to_device(torch.from_numpy(windows), device), self.batch_size)
         per_record = (len(X), len(windows) // len(X))
         return mean_probability_logit(logits.unflatten(0, per_record), dim=1), weights.unflatten(
             0, per_record

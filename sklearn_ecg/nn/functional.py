@@ -11,6 +11,8 @@ modules of :mod:`sklearn_ecg.nn` and the transformers of
 - Windows: :func:`random_crops` (training crops, torch),
   :func:`sliding_windows` and :func:`aggregate_windows` (scoring whole
   records by overlapping windows, numpy).
+- Inference: :func:`batched_forward`, a module applied batch by batch so
+  that an item's output does not depend on the other items.
 """
 
 from numbers import Integral
@@ -21,6 +23,7 @@ from scipy.signal import get_window
 
 __all__ = [
     "aggregate_windows",
+    "batched_forward",
     "padded_stft_magnitude",
     "random_crops",
     "sliding_windows",
@@ -360,3 +363,52 @@ def _positive_int(value, name):
     if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def batched_forward(module, x, batch_size):
+    """``module(x)`` computed in batches of exactly ``batch_size`` items, the last one zero-padded.
+
+    The kernels of a forward pass (matrix products, convolutions) pick their
+    algorithm, and so their rounding, by the shape of the batch: the same
+    item can give float32 outputs a few units in the last place apart in a
+    batch of 1 and in a batch of 20. With every batch of one shape, an
+    item's output does not depend on the items scored with it. Padding
+    rows are computed and dropped, so ``module`` must treat items
+    independently (eval mode).
+
+    Parameters
+    ----------
+    module : callable
+        Maps a batch ``(batch_size, ...)`` to a tensor, or a tuple of
+        tensors, whose first axis is the batch.
+    x : torch.Tensor of shape (n_items, ...)
+    batch_size : int
+
+    Returns
+    -------
+    outputs : torch.Tensor or tuple of torch.Tensor
+        The outputs of the ``n_items`` items, as ``module`` returns them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ecg.nn.functional import batched_forward
+    >>> linear = torch.nn.Linear(3, 2)
+    >>> x = torch.randn(5, 3)
+    >>> whole = batched_forward(linear, x, 4)
+    >>> bool(torch.equal(batched_forward(linear, x[2:3], 4), whole[2:3]))
+    True
+    """
+    batch_size = _positive_int(batch_size, "batch_size")
+    outputs = []
+    for start in range(0, max(len(x), 1), batch_size):  # no item: one padded batch, for the output's shape
+        chunk = x[start:start + batch_size]
+        n_items = len(chunk)
+        if n_items < batch_size:
+            chunk = torch.cat([chunk, chunk.new_zeros((batch_size - n_items,) + chunk.shape[1:])])
+        out = module(chunk)
+        outputs.append(tuple(part[:n_items] for part in out) if isinstance(out, tuple) else out[:n_items])
+    if isinstance(outputs[0], tuple):
+        return tuple(torch.cat(parts) for parts in zip(*outputs))
+    return torch.cat(outputs)
+

@@ -14,7 +14,7 @@ from .._sklearn_compat import Interval, StrOptions, fit_context
 from .._validation import check_signals
 from ..base import BaseTorchEstimator
 from ..nn import DINOLoss, build_encoder, load_encoder_state
-from ..nn.functional import aggregate_windows, sliding_windows
+from ..nn.functional import aggregate_windows, batched_forward, sliding_windows
 from ..preprocessing import STFTSpectrogram
 from ._dino_net import (
     DINONet,
@@ -324,7 +324,8 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         with self._inference(self.encoder_) as (encoder, device):
             for start in range(0, len(windows), self.batch_size):
                 batch = torch.as_tensor(np.ascontiguousarray(windows[start:start + self.batch_size]))
-                embeddings.append(encoder(batch.to(device)).cpu().numpy())
+                # A short last batch is padded: a window's embedding does not depend on the others.
+                embeddings.append(batched_forward(encoder, batch.to(device), self.batch_size).cpu().numpy())
         embeddings = np.concatenate(embeddings)
         return aggregate_windows(embeddings, record_index, X.shape[0], how="mean").astype(np.float32)
 

@@ -4,7 +4,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sklearn_ecg.nn.functional import aggregate_windows, random_crops, sliding_windows, stft_magnitude
+from sklearn_ecg.nn.functional import aggregate_windows, batched_forward, random_crops, sliding_windows, stft_magnitude
 from sklearn_ecg.preprocessing import STFTSpectrogram
 
 
@@ -181,3 +181,28 @@ def test_random_crops_reject_bad_input():
         random_crops(torch.zeros(2, 10), 4, torch.Generator())
     with pytest.raises(ValueError, match="window"):
         random_crops(torch.zeros(2, 1, 10), 0, torch.Generator())
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_items=st.integers(1, 40), start=st.integers(0, 39), length=st.integers(1, 40), batch_size=st.integers(1, 16))
+def test_batched_forward_gives_each_item_the_same_output_whatever_the_others(n_items, start, length, batch_size):
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Conv1d(3, 8, 5), torch.nn.Flatten(), torch.nn.LazyLinear(4)).eval()
+    x = torch.randn(n_items, 3, 20)
+    with torch.no_grad():
+        whole = batched_forward(module, x, batch_size)
+        part = batched_forward(module, x[start:start + length], batch_size)
+    assert whole.shape == (n_items, 4)
+    torch.testing.assert_close(part, whole[start:start + length], rtol=0, atol=0)
+
+
+def test_batched_forward_keeps_tuple_outputs():
+    def two_outputs(x):
+        return x.sum(dim=1), x * 2
+
+    x = torch.arange(12.0).reshape(6, 2)
+    total, doubled = batched_forward(two_outputs, x, 4)
+    torch.testing.assert_close(total, x.sum(dim=1))
+    torch.testing.assert_close(doubled, x * 2)
+    with pytest.raises(ValueError, match="batch_size"):
+        batched_forward(two_outputs, x, 0)
