@@ -61,15 +61,15 @@ class BaseTorchEstimator(BaseEstimator):
     A subclass supplies its module, criterion, dataset and parameters, and
     calls the base for the rest:
 
-    - :meth:`_build_net` builds the skorch net (the one place where the net
+    - ``_build_net`` builds the skorch net (the one place where the net
       class is instantiated, where mixed precision or an accelerator mixin
       would go), on the device of ``device`` and with its data loaders and
       train steps seeded from a ``RandomState``;
-    - :meth:`_default_callbacks` gives the learning-rate schedule, early
+    - ``_default_callbacks`` gives the learning-rate schedule, early
       stopping and, with ``verbose``, a progress bar, in that order;
-    - :meth:`_inference` gives a fitted module on the device of ``device``
+    - ``_inference`` gives a fitted module on the device of ``device``
       in eval mode, without changing the fitted estimator;
-    - :attr:`history_` is the skorch history of ``net_``;
+    - ``history_`` is the skorch history of ``net_``;
     - pickling stores the attributes named in ``_torch_attributes``
       device-agnostically: a model fitted on a GPU unpickles on a machine
       without one, its tensors on the CPU.
@@ -78,7 +78,7 @@ class BaseTorchEstimator(BaseEstimator):
     ``"cuda"``, ...), ``verbose``, ``random_state``, ``lr``, ``max_epochs``
     and ``batch_size``, set ``_net_class`` to their :class:`SeededNet`
     subclass, and in ``fit`` draw everything random from one
-    ``check_random_state(self.random_state)`` passed to :meth:`_build_net`,
+    ``check_random_state(self.random_state)`` passed to ``_build_net``,
     so that one integer gives the same model on a CPU and the caller's
     global random state is left alone.
 

@@ -9,7 +9,6 @@ and :class:`MultiBranchNetwork` fuse the branches. The stateless kernels
 (STFT, crops, sliding windows) are in :mod:`sklearn_ecg.nn.functional`.
 """
 
-from . import functional
 from ._dino import DINOHead, DINOLoss, SelfDistillation
 from ._factory import ENCODER_PRESETS, build_encoder, load_encoder_state
 from ._front_ends import SelectColumns, StandardizeLeads, STFTMagnitude
@@ -30,6 +29,5 @@ __all__ = [
     "StandardizeLeads",
     "XResNet1d",
     "build_encoder",
-    "functional",
     "load_encoder_state",
 ]
