@@ -76,8 +76,9 @@ class BaseTorchEstimator(BaseEstimator):
 
     Subclasses define the parameters ``device`` (``"auto"``, ``"cpu"``,
     ``"cuda"``, ...), ``verbose``, ``random_state``, ``lr``, ``max_epochs``
-    and ``batch_size``, set ``_net_class`` to their :class:`SeededNet`
-    subclass, and in ``fit`` draw everything random from one
+    and ``batch_size``; one with a train step of its own sets ``_net_class``
+    to its :class:`SeededNet` subclass. In ``fit`` it draws everything random
+    from one
     ``check_random_state(self.random_state)`` passed to ``_build_net``,
     so that one integer gives the same model on a CPU and the caller's
     global random state is left alone.

@@ -114,6 +114,9 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         those of the first fit.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
+        Honoured by ``transform`` too, without changing the fitted model:
+        ``set_params(device="cpu")`` embeds on the CPU with a model fitted
+        on a GPU.
     verbose : int, default=0
         0 prints nothing; 1 prints a table per epoch and a progress bar.
     random_state : int, RandomState instance or None, default=None
@@ -287,7 +290,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         continuing = self.warm_start and hasattr(self, "net_")
         X = self._check_X(X, reset=not continuing)
         if not continuing:
-            self.encoder_kind_ = self.encoder or _DEFAULT_ENCODER[self.modality]
+            self.encoder_kind_ = self._encoder_kind()
             self.window_ = self.window or _DEFAULT_WINDOW[self.modality]
         # Records shorter than the window are zero-padded by random_crops
         # (fit) and sliding_windows (transform).
@@ -382,7 +385,10 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         -------
         encoder : torch.nn.Module
         """
-        return build_encoder(self.encoder or _DEFAULT_ENCODER[self.modality], self.size, n_leads)
+        return build_encoder(self._encoder_kind(), self.size, n_leads)
+
+    def _encoder_kind(self):
+        return self.encoder or _DEFAULT_ENCODER[self.modality]
 
     def _check_X(self, X, *, reset):
         ndim = 3 if self.modality == "time" else 4
