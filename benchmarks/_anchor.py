@@ -18,6 +18,7 @@ Without it :func:`run_anchor` prints a note and returns no rows.
 import time
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -73,7 +74,7 @@ class RidgeScores(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
-        return 1.0 / (1.0 + np.exp(-3.0 * self.model_.predict(X)))
+        return expit(3.0 * self.model_.predict(X))
 
     def predict(self, X):
         return apply_thresholds(self.predict_proba(X), 0.5)

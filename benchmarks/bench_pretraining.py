@@ -43,7 +43,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ecg._skorch_utils import seeded_torch
+from sklearn_ecg._random import seeded_torch
 from sklearn_ecg.datasets import load_physionet
 from sklearn_ecg.metrics import challenge_metric, macro_auprc, macro_auroc
 from sklearn_ecg.nn import build_encoder

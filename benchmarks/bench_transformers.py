@@ -22,6 +22,7 @@ import numpy as np
 import scipy.signal
 import torch
 
+from sklearn_ecg.nn.functional import sliding_windows
 from sklearn_ecg.preprocessing import (
     BandpassFilter,
     LeadMasker,
@@ -29,7 +30,6 @@ from sklearn_ecg.preprocessing import (
     Resampler,
     STFTSpectrogram,
     WindowCropper,
-    sliding_windows,
 )
 
 

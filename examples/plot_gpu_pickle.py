@@ -36,7 +36,7 @@ tiny = dict(size="tiny", max_epochs=1, n_local_crops=1, n_prototypes=32, device=
 model = make_pipeline(
     LeadStandardizer(),
     GatedFusionClassifier(
-        [
+        branches=[
             ("time", SelfKDPretrainer(modality="time", **tiny)),
             ("spectrogram", make_pipeline(STFTSpectrogram(), SelfKDPretrainer(modality="spectrogram", **tiny))),
         ],
@@ -77,7 +77,7 @@ print("same probabilities:", np.allclose(proba, model.predict_proba(X_new)))
 # each CUDA tensor with torch's own loader, which fails without CUDA. The
 # estimators pickle their torch attributes as one byte string and, when
 # loading, map every tensor storage to the CPU if no GPU is present
-# (``TorchPickleMixin`` in ``sklearn_ecg/_skorch_utils.py``). The user guide
+# (:class:`~sklearn_ecg.base.BaseTorchEstimator`, their common base). The user guide
 # page :doc:`/user_guide/gpu` has the details.
 #
 # The probabilities of the first new records, as a picture:

@@ -33,7 +33,7 @@ pipe = Pipeline(
         (
             "classifier",
             GatedFusionClassifier(
-                [
+                branches=[
                     ("time", SelfKDPretrainer(modality="time", **tiny)),
                     ("spectrogram", make_pipeline(STFTSpectrogram(), SelfKDPretrainer(modality="spectrogram", **tiny))),
                 ],

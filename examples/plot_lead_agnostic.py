@@ -36,7 +36,7 @@ def build(lead_mask_proba):
         ("spectrogram", make_pipeline(STFTSpectrogram(), SelfKDPretrainer(modality="spectrogram", **tiny))),
     ]
     classifier = GatedFusionClassifier(
-        branches, lead_mask_proba=lead_mask_proba, hidden_size=32, max_epochs=6, random_state=0
+        branches=branches, lead_mask_proba=lead_mask_proba, hidden_size=32, max_epochs=6, random_state=0
     )
     return make_pipeline(LeadStandardizer(), classifier)
 

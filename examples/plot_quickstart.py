@@ -50,7 +50,7 @@ tiny = dict(size="tiny", max_epochs=1, n_local_crops=1, n_prototypes=32)
 model = make_pipeline(
     LeadStandardizer(),
     GatedFusionClassifier(
-        [
+        branches=[
             ("time", SelfKDPretrainer(modality="time", **tiny)),
             ("spectrogram", make_pipeline(STFTSpectrogram(), SelfKDPretrainer(modality="spectrogram", **tiny))),
         ],

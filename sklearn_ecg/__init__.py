@@ -21,6 +21,7 @@ _PUBLIC = {
     "WindowCropper": "preprocessing",
     "SelfKDPretrainer": "pretraining",
     "GatedFusionClassifier": "fusion",
+    "FeatureFusionClassifier": "fusion",
     "MultilabelVotingClassifier": "ensemble",
     "MultilabelStratifiedKFold": "model_selection",
     "MultilabelThresholdTuner": "model_selection",

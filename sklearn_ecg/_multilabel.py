@@ -3,9 +3,9 @@
 import numpy as np
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _num_samples
 
-from .metrics._checks import check_indicator
+from ._sklearn_compat import num_samples
+from ._validation import check_indicator
 
 
 def check_multilabel_target(y, owner):
@@ -54,10 +54,10 @@ def positive_proba(estimator, X, n_classes):
             # columns are the values 0 and 1 it saw, not labels. (A multi-label
             # estimator's one column is the label's probability.)
             proba = _positive_column(proba, fitted_classes)[:, None]
-    if proba.shape != (_num_samples(X), n_classes):
+    if proba.shape != (num_samples(X), n_classes):
         raise ValueError(
             f"predict_proba of {type(estimator).__name__} gave shape {proba.shape}; "
-            f"expected ({_num_samples(X)}, {n_classes}) or a list of {n_classes} "
+            f"expected ({num_samples(X)}, {n_classes}) or a list of {n_classes} "
             "(n_records, 2) arrays."
         )
     return proba

@@ -10,10 +10,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
-from .metrics import cinc_report
-from .metrics._classification import confusion_counts
-from .metrics._ranking import areas_per_class
-from .model_selection import MultilabelStratifiedKFold
+from .metrics import cinc_report, per_class_report
+from .model_selection import MultilabelStratifiedKFold, apply_thresholds
 
 __all__ = ["cross_val_cinc_report"]
 
@@ -43,7 +41,13 @@ def cross_val_cinc_report(
     ----------
     estimator : estimator
         Multi-label classifier with ``predict_proba`` and ``predict``
-        returning ``(n_records, n_classes)`` arrays.
+        returning ``(n_records, n_classes)`` arrays. The classifiers of
+        sklearn-ecg (alone or as the last step of a pipeline) expose their
+        decision rule (``thresholds_`` and ``at_least_one``, see
+        :func:`~sklearn_ecg.model_selection.apply_thresholds`): their
+        predictions are taken from the probabilities, so that each set of
+        test records goes through the model once. Other estimators are asked
+        for ``predict`` as well.
     X : array-like of shape (n_records, ...)
         Signals.
     y : array-like of shape (n_records, n_classes)
@@ -155,9 +159,24 @@ def _fit_and_score(estimator, X, y, train, test, transforms, return_gate_weights
 
 
 def _score(estimator, X):
+    """Probabilities, predictions and the seconds they took."""
     start = time.perf_counter()
-    score, pred = estimator.predict_proba(X), estimator.predict(X)
-    return np.asarray(score), np.asarray(pred), time.perf_counter() - start
+    score = np.asarray(estimator.predict_proba(X))
+    rule = _decision_rule(estimator)
+    if rule is None:
+        pred = np.asarray(estimator.predict(X))
+    else:
+        thresholds, at_least_one = rule
+        pred = apply_thresholds(score, thresholds, at_least_one=at_least_one)
+    return score, pred, time.perf_counter() - start
+
+
+def _decision_rule(estimator):
+    """``(thresholds_, at_least_one)`` of a classifier (or a pipeline's last step) that exposes them, else None."""
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if hasattr(final, "thresholds_") and hasattr(final, "at_least_one"):
+        return final.thresholds_, final.at_least_one
+    return None
 
 
 def _gate_weights(estimator, X):
@@ -196,16 +215,9 @@ def _assemble(y, tests, scored, classes, year):
     return Bunch(
         folds=folds,
         pooled=cinc_report(y, y_score, y_pred, classes=classes, year=year),
-        per_class=_per_class(y, y_score, y_pred),
+        per_class=per_class_report(y, y_score, y_pred),
         y_true=y,
         y_score=y_score,
         y_pred=y_pred,
     )
 
-
-def _per_class(y_true, y_score, y_pred):
-    auroc, auprc = areas_per_class(y_true.astype(float), y_score)
-    tp, fp, fn, _ = confusion_counts(y_true, y_pred)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
-    return {"auroc": auroc, "auprc": auprc, "f1": f1, "n_positive": y_true.sum(axis=0)}

@@ -2,17 +2,14 @@
 
 from numbers import Integral
 
-import numpy as np
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import Pipeline
 
-from .fusion import GatedFusionClassifier
+from .fusion import GatedFusionClassifier, make_fusion_branches
 from .model_selection import MultilabelThresholdTuner
-from .preprocessing import LeadStandardizer, STFTSpectrogram
-from .pretraining import SelfKDPretrainer
+from .preprocessing import LeadStandardizer
 
 __all__ = ["make_default_pipeline"]
 
-_MODALITIES = ("time", "spectrogram")
 # Epochs per size preset: enough to learn on a few hundred records, few
 # enough for ten folds on a 2-core CPU with the tiny preset.
 _EPOCHS = {"tiny": (8, 30), "small": (20, 40), "paper": (100, 100)}
@@ -60,7 +57,8 @@ def make_default_pipeline(
         Epochs of self-KD pretraining and of fine-tuning; None: the size
         preset's defaults.
     branches : sequence of {"time", "spectrogram"}, default=("time", "spectrogram")
-        Modalities of the classifier, in the gate's order. One of them alone
+        Modalities of the classifier, in the gate's order (the branches of
+        :func:`~sklearn_ecg.fusion.make_fusion_branches`). One of them alone
         gives a single-modality model (ablation); its gate then has one
         weight, always 1, and ``fusion="concat"`` is the plain model.
     fusion : {"gate", "concat"}, default="gate"
@@ -102,28 +100,20 @@ def make_default_pipeline(
     >>> [name for name, _ in time_only[-1].branches]
     ['time']
     """
-    branches = _check_branches(branches)
     default_pretrain, default_finetune = _EPOCHS[size]
     samples = int(round(window * fs))
-    spectrogram = STFTSpectrogram(fs=fs)
-    frames_per_window = spectrogram.fit_transform(np.zeros((1, 1, samples), np.float32)).shape[-1]
-    pretrainer = dict(
+    branches = make_fusion_branches(
+        branches,
+        window=samples,
+        fs=fs,
         size=size,
         max_epochs=pretrain_epochs or default_pretrain,
         lead_mask_proba=lead_mask_proba,
         device=device,
         verbose=verbose,
     )
-    estimators = {
-        "time": lambda: SelfKDPretrainer(modality="time", window=samples, **pretrainer),
-        "spectrogram": lambda: make_pipeline(
-            spectrogram,
-            LeadStandardizer(common_scale=True),
-            SelfKDPretrainer(modality="spectrogram", window=frames_per_window, **pretrainer),
-        ),
-    }
     classifier = GatedFusionClassifier(
-        [(name, estimators[name]()) for name in branches],
+        branches=branches,
         fusion=fusion,
         pretraining=pretraining,
         window=samples,
@@ -149,11 +139,3 @@ def _cross_fitted_ensemble(classifier, k, classes, random_state):
     return MultilabelThresholdTuner(classifier, cv=k, ensemble=True, classes=classes,
                                     random_state=random_state)
 
-
-def _check_branches(branches):
-    names = [branches] if isinstance(branches, str) else list(branches)
-    if not names or len(set(names)) != len(names) or not set(names) <= set(_MODALITIES):
-        raise ValueError(
-            f"branches must be distinct modalities among {_MODALITIES}, at least one; got {branches!r}."
-        )
-    return names

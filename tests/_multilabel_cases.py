@@ -31,3 +31,16 @@ MULTILABEL_ONLY = {
     "check_estimator_sparse_array": "predict_proba has a column per label, not the binary (n, 2)",
     "check_estimator_sparse_matrix": "predict_proba has a column per label, not the binary (n, 2)",
 }
+
+
+# The fusion classifiers' own checks: they also have a decision_function.
+FUSION_MULTILABEL_ONLY = {
+    "check_estimators_dtypes": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
+    "check_fit2d_1feature": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
+    "check_classifier_data_not_an_array": "the check's target has labels {1, 2}, not 0/1",
+    "check_classifiers_classes": "the check fits 1-D targets; Y must be a 2-D indicator matrix",
+    "check_classifiers_train": "the check fits 1-D targets; Y must be a 2-D indicator matrix",
+    "check_decision_proba_consistency": "the check fits a 1-D target; Y must be 2-D",
+    "check_classifier_not_supporting_multiclass": "refuses multiclass, but as non multi-label, "
+    "not with the binary-only message the check wants",
+}

@@ -8,6 +8,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from sklearn_ecg.evaluation import cross_val_cinc_report
 from sklearn_ecg.metrics import cinc_report
+from sklearn_ecg.model_selection import apply_thresholds
 
 CODES = np.array(["164889003", "164890007", "426783006"])
 
@@ -108,6 +109,45 @@ def test_transformed_test_records_are_scored_by_each_fold_model(labelled):
     # Zeroing the most informative feature must cost ranking quality.
     assert result.test_transforms["first_zeroed"].pooled["macro_auroc"] < result.pooled["macro_auroc"] - 0.1
     np.testing.assert_array_equal(result.test_transforms["scaled"].y_true, y)
+
+
+class _Thresholded(_ProbaArrayKNN):
+    """Predicts by thresholds on its probabilities, and counts its inference calls."""
+
+    calls = []  # class-level: clones share it
+
+    def __init__(self, at_least_one=True):
+        self.at_least_one = at_least_one
+
+    def fit(self, X, y):
+        self.thresholds_ = np.array([0.3, 0.5, 0.7])
+        return super().fit(X, y)
+
+    def predict_proba(self, X):
+        type(self).calls.append("predict_proba")
+        return super().predict_proba(X)
+
+    def predict(self, X):
+        type(self).calls.append("predict")
+        return apply_thresholds(super().predict_proba(X), self.thresholds_, at_least_one=self.at_least_one)
+
+
+@pytest.mark.parametrize("at_least_one", [True, False])
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_a_model_exposing_its_decision_rule_runs_once_per_test_set(labelled, at_least_one, in_pipeline):
+    X, y = labelled
+    _Thresholded.calls.clear()
+    model = _Thresholded(at_least_one=at_least_one)
+    if in_pipeline:
+        model = make_pipeline(StandardScaler(), model)
+    result = cross_val_cinc_report(model, X, y, classes=CODES, cv=3,
+                                   test_transforms={"scaled": StandardScaler()})
+    assert _Thresholded.calls == ["predict_proba"] * 6  # 3 folds, each with its original and scaled records
+    np.testing.assert_array_equal(result.y_pred, apply_thresholds(result.y_score, [0.3, 0.5, 0.7],
+                                                                  at_least_one=at_least_one))
+    for k in range(3):
+        train, test = np.flatnonzero(result.fold_of != k), np.flatnonzero(result.fold_of == k)
+        np.testing.assert_array_equal(result.y_pred[test], clone(model).fit(X[train], y[train]).predict(X[test]))
 
 
 def _zero_first(X):

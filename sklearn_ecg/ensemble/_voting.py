@@ -5,19 +5,18 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import ClassifierMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import Bunch, get_tags
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._multilabel import check_multilabel_target, check_thresholds, positive_proba
-from ..model_selection._thresholds import apply_thresholds
+from .._sklearn_compat import BaseComposition, Interval, fit_context, num_samples
+from ..model_selection import apply_thresholds
 
 _INPUT_CAPABILITIES = ("two_d_array", "three_d_array", "allow_nan", "sparse")
 
 
-class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
+class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
     """Soft voting for multi-label classifiers.
 
     Fits clones of several multi-label classifiers on the same records and
@@ -58,6 +57,8 @@ class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
         The fitted clones by name.
     classes_ : ndarray of shape (n_classes,)
         ``0 .. n_classes - 1``: the columns of ``Y``.
+    thresholds_ : ndarray of shape (n_classes,)
+        ``threshold`` for every class: the decision threshold of ``predict``.
     n_features_in_ : int
         Number of features the first fitted estimator saw, if it records it.
 
@@ -132,7 +133,7 @@ class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
         self._set_params("estimators", **params)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y):
         """Fit a clone of every estimator that is not dropped.
 
@@ -148,11 +149,11 @@ class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
         self : MultilabelVotingClassifier
         """
         Y = check_multilabel_target(Y, type(self).__name__)
-        if _num_samples(X) != len(Y):
-            raise ValueError(f"X has {_num_samples(X)} records but Y has {len(Y)}.")
+        if num_samples(X) != len(Y):
+            raise ValueError(f"X has {num_samples(X)} records but Y has {len(Y)}.")
         kept = self._kept_estimators()
         self._weights = self._checked_weights()
-        self._thresholds = check_thresholds(self.threshold, Y.shape[1])
+        self.thresholds_ = check_thresholds(self.threshold, Y.shape[1])
         Y = Y.astype(np.int64)  # the usual 0/1 integer indicator matrix
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(clone(estimator).fit)(X, Y) for _, estimator in kept
@@ -189,7 +190,7 @@ class MultilabelVotingClassifier(ClassifierMixin, _BaseComposition):
         -------
         Y_pred : ndarray of int of shape (n_records, n_classes)
         """
-        return apply_thresholds(self.predict_proba(X), self._thresholds, at_least_one=self.at_least_one)
+        return apply_thresholds(self.predict_proba(X), self.thresholds_, at_least_one=self.at_least_one)
 
     @property
     def n_features_in_(self):

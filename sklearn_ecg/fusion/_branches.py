@@ -1,32 +1,92 @@
-"""Branches of end-to-end fine-tuning: their checks, their fitting, their torch parts.
+"""Branches of end-to-end fine-tuning: the paper's, their checks, their fitting, their torch parts.
 
 A branch is a :class:`~sklearn_ecg.pretraining.SelfKDPretrainer`, or a
-pipeline ending in one whose other steps have a torch counterpart that can
-run on every random crop: :class:`~sklearn_ecg.preprocessing.STFTSpectrogram`
-(at most one) and :class:`~sklearn_ecg.preprocessing.LeadStandardizer`
-(before or after the STFT).
+pipeline ending in one whose other steps have a torch counterpart (a
+``to_torch`` method) that can run on every random crop: at most one
+:class:`~sklearn_ecg.preprocessing.STFTSpectrogram` and any
+:class:`~sklearn_ecg.preprocessing.LeadStandardizer` (before or after the
+STFT).
 """
 
 from dataclasses import dataclass
 
-import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..nn import build_encoder
-from ..nn._fusion import StandardizeLeads, STFTMagnitude
+from .._random import SKLEARN_SEED_BITS, draw_seed
 from ..preprocessing import LeadStandardizer, STFTSpectrogram
 from ..pretraining import SelfKDPretrainer
-from ..pretraining._self_kd import _DEFAULT_ENCODER
 
-_STFT_OPTIONS = ("nperseg", "noverlap", "nfft", "window", "log", "eps")
+MODALITIES = ("time", "spectrogram")
+"""The branches :func:`make_fusion_branches` can build, in the paper's gate order."""
 _SHAPE_HINT = (
     "a SelfKDPretrainer(modality='time'), or a Pipeline ending in a SelfKDPretrainer whose other "
     "steps are LeadStandardizer and at most one STFTSpectrogram (then modality='spectrogram')"
 )
+
+
+def make_fusion_branches(branches=MODALITIES, *, window=None, fs=100, **pretrainer_params):
+    """The branches of the multimodal self-KD paper, for :class:`GatedFusionClassifier`.
+
+    ``"time"``: a :class:`~sklearn_ecg.pretraining.SelfKDPretrainer` on the
+    signals (XResNet1d). ``"spectrogram"``: a pipeline of
+    :class:`~sklearn_ecg.preprocessing.STFTSpectrogram`, per-lead
+    standardisation of the spectrograms with one common scale
+    (:class:`~sklearn_ecg.preprocessing.LeadStandardizer`) and a
+    spectrogram ``SelfKDPretrainer`` (SE-ResNet). ``GatedFusionClassifier()``
+    builds these with its own ``window``, ``lead_mask_proba``, ``device`` and
+    ``verbose``.
+
+    Parameters
+    ----------
+    branches : sequence of {"time", "spectrogram"} or str, default=("time", "spectrogram")
+        The branches to build, in the gate's order; one alone gives a
+        single-modality model.
+    window : int or None, default=None
+        Window of the pretrainers in signal samples (the spectrogram
+        pretrainer gets the frames of that many samples); None: the
+        pretrainers' default, 2.5 s at 100 Hz.
+    fs : float, default=100
+        Sampling rate of the signals, for the STFT's frequencies.
+    **pretrainer_params
+        Parameters of both pretrainers, e.g. ``size="tiny"``,
+        ``max_epochs=5``, ``lead_mask_proba``, ``device``.
+
+    Returns
+    -------
+    branches : list of (str, estimator)
+        Unfitted, ready for ``GatedFusionClassifier(branches=...)``.
+
+    Examples
+    --------
+    >>> from sklearn_ecg.fusion import make_fusion_branches
+    >>> branches = make_fusion_branches(size="tiny", max_epochs=3)
+    >>> [name for name, _ in branches]
+    ['time', 'spectrogram']
+    >>> [name for name, _ in branches[1][1].steps]
+    ['stftspectrogram', 'leadstandardizer', 'selfkdpretrainer']
+    >>> make_fusion_branches(window=500)[1][1][-1].window  # STFT frames of 500 samples
+    40
+    """
+    names = [branches] if isinstance(branches, str) else list(branches)
+    if not names or len(set(names)) != len(names) or not set(names) <= set(MODALITIES):
+        raise ValueError(
+            f"branches must be distinct modalities among {MODALITIES}, at least one; got {branches!r}."
+        )
+    stft = STFTSpectrogram(fs=fs)
+    frames = None if window is None else stft.n_frames(window)
+    build = {
+        "time": lambda: SelfKDPretrainer(modality="time", window=window, **pretrainer_params),
+        "spectrogram": lambda: make_pipeline(
+            stft,
+            LeadStandardizer(common_scale=True),
+            SelfKDPretrainer(modality="spectrogram", window=frames, **pretrainer_params),
+        ),
+    }
+    return [(name, build[name]()) for name in names]
 
 
 @dataclass(frozen=True)
@@ -51,7 +111,7 @@ def branch_parts(name, estimator):
         steps = [unwrapped]
     *preprocessing, pretrainer = steps or [None]
     n_stft = sum(isinstance(step, STFTSpectrogram) for step in preprocessing)
-    supported = all(isinstance(step, (STFTSpectrogram, LeadStandardizer)) for step in preprocessing)
+    supported = all(hasattr(step, "to_torch") for step in preprocessing)
     if not isinstance(pretrainer, SelfKDPretrainer) or not supported or n_stft > 1:
         raise TypeError(
             f"Branch {name!r} must be {_SHAPE_HINT}; got {estimator!r}. Put other signal "
@@ -80,7 +140,7 @@ def fit_branches(branches, X, rng, *, pretrain):
         params = estimator.get_params(deep=True)
         unset = sorted(key for key, value in params.items()
                        if (key == "random_state" or key.endswith("__random_state")) and value is None)
-        estimator.set_params(**{key: rng.randint(np.iinfo(np.int32).max) for key in unset})
+        estimator.set_params(**{key: draw_seed(rng, bits=SKLEARN_SEED_BITS) for key in unset})
         if pretrain:
             estimator.fit(X, None)  # FrozenEstimator.fit requires y, and ignores it
         elif isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
@@ -106,24 +166,17 @@ def branch_modules(parts, n_leads, *, pretrained):
     ``pretrained``: the encoder gets the pretrainer's weights, loaded
     strictly; otherwise it is a freshly initialised encoder of the same
     architecture (the "without self-KD" ablation). The front end repeats
-    the fitted preprocessing steps in torch. Call under
-    :func:`~sklearn_ecg._skorch_utils.seeded_torch`: building draws initial
-    weights from torch's global generator.
+    the fitted preprocessing steps in torch (each step's ``to_torch``).
+    Call under :func:`~sklearn_ecg._random.seeded_torch`: building draws
+    initial weights from torch's global generator.
     """
     pretrainer = parts.pretrainer
     if pretrained:
         encoder = pretrainer.build_pretrained_encoder()
     else:
-        kind = pretrainer.encoder or _DEFAULT_ENCODER[pretrainer.modality]
-        encoder = build_encoder(kind, pretrainer.size, n_leads)
-    front = [_torch_step(step) for step in parts.preprocessing]
+        encoder = pretrainer.build_untrained_encoder(n_leads)
+    front = [step.to_torch() for step in parts.preprocessing]
     return (nn.Sequential(*front) if front else nn.Identity()), encoder
-
-
-def _torch_step(step):
-    if isinstance(step, STFTSpectrogram):
-        return STFTMagnitude(**{key: getattr(step, key) for key in _STFT_OPTIONS})
-    return StandardizeLeads(step.mean_, step.scale_)
 
 
 def _unfrozen(estimator):

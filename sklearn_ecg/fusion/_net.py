@@ -1,17 +1,18 @@
-"""skorch plumbing of the fusion classifier: data, windows, train and validation steps.
+"""skorch plumbing of the fusion classifiers: data, training input, record scores.
 
-Private to :class:`~sklearn_ecg.fusion.GatedFusionClassifier`, which builds
-the net inside ``fit``.
+Private to :mod:`sklearn_ecg.fusion`: the classifiers build these nets
+inside ``fit``. :class:`FusionNet` passes feature vectors through as they
+are; :class:`SignalFusionNet` trains on random crops of signals and scores
+whole records by sliding windows.
 """
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
-from ..preprocessing import random_crops, sliding_windows
+from ..base import SeededNet
+from ..nn.functional import batched_forward, random_crops, sliding_windows
 
 
 class Records(torch.utils.data.Dataset):
@@ -47,78 +48,87 @@ def mean_probability_logit(logits, dim):
     return torch.logsumexp(-F.softplus(-logits), dim) - torch.logsumexp(-F.softplus(logits), dim)
 
 
-class FusionNet(NeuralNet):
-    """skorch net of a :class:`~sklearn_ecg.nn._fusion.MultiBranchNetwork`.
+class FusionNet(SeededNet):
+    """skorch net of a :class:`~sklearn_ecg.nn.MultiBranchNetwork` on feature vectors.
 
-    With a ``window`` (signal input), each training batch is one random
-    crop per item, augmented; validation and :meth:`record_outputs` slide
-    windows over whole records and score a record by the mean of its window
-    probabilities. Without one (feature vectors), rows go through as they
-    are.
-
-    Parameters
-    ----------
-    window : int or None
-        Crop length in samples, or None for feature vectors.
-    augment : callable or None
-        ``(x, generator) -> x`` applied to training crops (lead masking).
-    generator : torch.Generator
-        CPU generator of the crops and augmentations.
+    Rows go through the network as they are, in training, validation and
+    :meth:`score_records`.
     """
-
-    def __init__(self, *args, window, augment, generator, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.window = window
-        self.augment = augment
-        self.generator = generator
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         X, y = unpack_data(batch)
-        if self.window is not None:
-            X = random_crops(X, self.window, self.generator)
-        if self.augment is not None:
-            X = self.augment(X, self.generator)
+        X = self.training_input(X)
         logits, _ = self.module_(to_device(X, self.device))
         loss = self.get_loss(logits, to_device(y, self.device), X=X, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": logits}
 
+    def training_input(self, X):
+        """The network input of a training batch ``X`` (a CPU tensor)."""
+        return X
+
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         X, y = unpack_data(batch)
         with torch.no_grad():
-            logits, _ = self.record_outputs(X)
+            logits, _ = self.score_records(self.module_, X, self.device)
             loss = self.get_loss(logits, to_device(y, self.device), X=X, training=False)
         return {"loss": loss, "y_pred": logits}
 
-    def record_outputs(self, X):
-        """Record-level logits and gate weights of a batch, on the net's device.
+    def score_records(self, module, X, device):
+        """Record-level logits and gate weights of a batch ``X`` (a CPU tensor), by ``module`` on ``device``.
 
-        ``X`` is a CPU tensor. Signals are cut into windows sliding with 50 %
-        overlap (:func:`~sklearn_ecg.preprocessing.sliding_windows`); a
-        record's logit is that of its mean window probability, its gate
-        weights the mean of its windows'. The caller sets training or eval
-        mode.
+        ``module`` is the net's module or a copy of it on another device,
+        in eval mode. The network sees batches of ``batch_size`` rows
+        whatever the size of ``X`` (:func:`~sklearn_ecg.nn.functional.batched_forward`),
+        so that a record's scores do not depend on the records scored with
+        it.
         """
-        if self.window is None:
-            return self.module_(to_device(X, self.device))
+        return batched_forward(module, to_device(X, device), self.batch_size)
+
+
+class SignalFusionNet(FusionNet):
+    """skorch net of a :class:`~sklearn_ecg.nn.MultiBranchNetwork` on signals.
+
+    Each training batch is one random crop per item, augmented; validation
+    and :meth:`score_records` slide windows over whole records and score a
+    record by the mean of its window probabilities.
+
+    Parameters
+    ----------
+    window : int
+        Crop length in samples.
+    augment : callable or None
+        ``(x, generator) -> x`` applied to training crops (lead masking).
+    **kwargs
+        Those of :class:`~sklearn_ecg.base.SeededNet`; its ``generator``
+        draws the crops and augmentations.
+    """
+
+    def __init__(self, *args, window, augment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.window = window
+        self.augment = augment
+
+    def training_input(self, X):
+        X = random_crops(X, self.window, self.generator)
+        if self.augment is not None:
+            X = self.augment(X, self.generator)
+        return X
+
+    def score_records(self, module, X, device):
+        """Record-level logits and gate weights of a batch of records ``X`` (a CPU tensor).
+
+        Records are cut into windows sliding with 50 % overlap
+        (:func:`~sklearn_ecg.nn.functional.sliding_windows`), which the
+        network sees in batches of ``batch_size`` windows whatever the
+        number of records; a record's logit is that of its mean window
+        probability, its gate weights the mean of its windows'.
+        """
         windows, _ = sliding_windows(X.numpy(), self.window, max(1, self.window // 2))
-        logits, weights = self.module_(to_device(torch.from_numpy(windows), self.device))
+        logits, weights = batched_forward(module, to_device(torch.from_numpy(windows), device), self.batch_size)
         per_record = (len(X), len(windows) // len(X))
         return mean_probability_logit(logits.unflatten(0, per_record), dim=1), weights.unflatten(
             0, per_record
         ).mean(dim=1)
-
-
-def predict_records(net, X, batch_size):
-    """Record-level logits and gate weights of ``X`` as float64 arrays, in eval mode."""
-    net.module_.eval()
-    logits, weights = [], []
-    with torch.no_grad():
-        for start in range(0, len(X), batch_size):
-            batch = torch.from_numpy(np.array(X[start:start + batch_size]))
-            batch_logits, batch_weights = net.record_outputs(batch)
-            logits.append(batch_logits.double().cpu().numpy())
-            weights.append(batch_weights.double().cpu().numpy())
-    return np.concatenate(logits), np.concatenate(weights)

@@ -9,10 +9,11 @@ from ._classification import (
 )
 from ._equivalence import merge_equivalent_classes
 from ._ranking import macro_auprc, macro_auroc
-from ._report import cinc_report
-from ._scorers import make_cinc_scorers
+from ._report import cinc_report, per_class_report
+from ._scorers import LABEL_METRICS, make_cinc_scorers, stacked_label_metric
 
 __all__ = [
+    "LABEL_METRICS",
     "challenge_accuracy",
     "challenge_metric",
     "cinc_report",
@@ -24,4 +25,6 @@ __all__ = [
     "make_cinc_scorers",
     "merge_equivalent_classes",
     "modified_confusion_matrix",
+    "per_class_report",
+    "stacked_label_metric",
 ]

@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from .._validation import check_indicator, check_same_shape
 from ..classes import scored_classes
-from ._checks import check_indicator, check_same_shape, resolve_classes
+from ._checks import resolve_classes
 
 
 def challenge_metric(y_true, y_pred, *, classes=None, year=2020):

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import check_indicator, check_same_shape
+from .._validation import check_indicator, check_same_shape
 
 
 def challenge_accuracy(y_true, y_pred):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from .._validation import check_indicator, check_scores
 from ..classes import scored_classes
-from ._checks import check_indicator, check_scores
 
 
 def merge_equivalent_classes(y, classes, *, year=2020, kind="labels"):

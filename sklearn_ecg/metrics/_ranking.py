@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._checks import check_indicator, check_same_shape, check_scores
+from .._validation import check_indicator, check_same_shape, check_scores
 from ._classification import nanmean_classes
 
 

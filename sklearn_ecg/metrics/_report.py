@@ -1,11 +1,12 @@
-"""All seven official challenge figures in one call."""
+"""The official challenge figures in one call, and their per-class counterparts."""
 
 import numpy as np
 
+from .._validation import check_indicator, check_same_shape, check_scores
 from ._challenge import challenge_scores, challenge_weights
-from ._checks import check_indicator, check_same_shape, check_scores
 from ._classification import (
     accuracy_scores,
+    confusion_counts,
     f_beta_scores,
     f_measure_scores,
     g_beta_scores,
@@ -65,3 +66,42 @@ def cinc_report(y_true, y_score, y_pred, *, classes=None, year=2020):
         "g2": g_beta_scores(y_true, y_pred, beta=2),
     }
     return {name: float(np.asarray(value)) for name, value in values.items()}
+
+
+def per_class_report(y_true, y_score, y_pred):
+    """AUROC, AUPRC, F1 and the number of positive records of every class.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_records, n_classes)
+        True labels, 0/1 or boolean.
+    y_score : array-like of shape (n_records, n_classes) or list of \
+            n_classes arrays of shape (n_records, 2)
+        Scores for AUROC and AUPRC, finite.
+    y_pred : array-like of shape (n_records, n_classes)
+        Binary predictions for F1.
+
+    Returns
+    -------
+    report : dict of str to ndarray of shape (n_classes,)
+        Keys ``"auroc"``, ``"auprc"``, ``"f1"`` (NaN where undefined, e.g.
+        for a class without positive record) and ``"n_positive"``.
+
+    Examples
+    --------
+    >>> from sklearn_ecg.metrics import per_class_report
+    >>> report = per_class_report([[1, 0], [0, 1], [1, 1]], [[0.9, 0.2], [0.3, 0.8], [0.7, 0.1]],
+    ...                           [[1, 0], [0, 1], [1, 0]])
+    >>> report["f1"], report["n_positive"]
+    (array([1.        , 0.66666667]), array([2, 2]))
+    """
+    y_true = check_indicator(y_true, "y_true")
+    y_pred = check_indicator(y_pred, "y_pred")
+    y_score = check_scores(y_score)
+    check_same_shape(y_true, y_pred)
+    check_same_shape(y_true, y_score, names=("y_true", "y_score"))
+    auroc, auprc = areas_per_class(y_true, y_score)
+    tp, fp, fn, _ = confusion_counts(y_true, y_pred)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+    return {"auroc": auroc, "auprc": auprc, "f1": f1, "n_positive": y_true.sum(axis=0)}

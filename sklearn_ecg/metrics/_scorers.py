@@ -5,12 +5,12 @@ from functools import partial
 import numpy as np
 from sklearn.metrics import make_scorer
 
-# The one private name used: subclassing the class make_scorer returns keeps
-# the challenge scorer in cross_validate's shared prediction cache (one
-# predict call for all label metrics) while reading the codes off the fitted
-# estimator, which a plain make_scorer score function never sees.
-from sklearn.metrics._scorer import _Scorer
-
+# Subclassing the class make_scorer returns (a private scikit-learn name,
+# imported through _sklearn_compat) keeps the challenge scorer in
+# cross_validate's shared prediction cache (one predict call for all label
+# metrics) while reading the codes off the fitted estimator, which a plain
+# make_scorer score function never sees.
+from .._sklearn_compat import Scorer
 from ..classes import scored_classes
 from ._challenge import challenge_metric, challenge_scores, challenge_weights
 from ._classification import (
@@ -26,7 +26,7 @@ from ._classification import (
 from ._ranking import macro_auprc, macro_auroc
 
 LABEL_METRICS = ("challenge", "f2", "g2", "macro_f1", "accuracy")
-"""Names of the metrics of binary predictions, which thresholds change."""
+"""Names of the metrics of binary predictions, which thresholds change (see :func:`stacked_label_metric`)."""
 
 _SCORE_RESPONSE = ("predict_proba", "decision_function")
 
@@ -93,7 +93,7 @@ def make_cinc_scorers(*, classes=None, year=2020):
     }
 
 
-class _ChallengeScorer(_Scorer):
+class _ChallengeScorer(Scorer):
     """make_scorer(challenge_metric) that can read the codes off the estimator."""
 
     def __init__(self, *, classes, year):
@@ -116,13 +116,44 @@ def _codes_of(estimator):
     return None
 
 
-def stacked_label_metric(name, *, classes, year, n_columns):
-    """A label metric as ``f(y_true, y_pred) -> score`` over stacked predictions.
+def stacked_label_metric(name, *, n_columns, classes=None, year=2020):
+    """A label metric that scores a whole stack of candidate predictions in one call.
 
-    ``y_true`` is a boolean ``(n_records, n_classes)`` array and ``y_pred`` a
-    boolean ``(..., n_records, n_classes)`` stack; the result has the stack's
-    leading shape. No validation: for threshold tuning, which scores every
-    candidate threshold of a class in one call.
+    The form of the metrics that threshold tuning maximises (see
+    :func:`~sklearn_ecg.model_selection.tune_thresholds`, which also accepts
+    the returned callable as ``scoring``): every candidate threshold of a
+    class is scored at once. Building it checks the codes, so that a bad
+    code fails before any training.
+
+    Parameters
+    ----------
+    name : {"challenge", "f2", "g2", "macro_f1", "accuracy"}
+        The metric, one of :data:`LABEL_METRICS`.
+    n_columns : int
+        Number of classes (columns) of the predictions to score.
+    classes : array-like of str of shape (n_columns,), default=None
+        SNOMED-CT code of each column, for the challenge metric; None: the
+        year's scored classes (then ``n_columns`` must be their number).
+    year : {2020, 2021}, default=2020
+        Whose weight matrix the challenge metric uses.
+
+    Returns
+    -------
+    metric : callable
+        ``metric(y_true, y_pred) -> scores``, with ``y_true`` a boolean
+        ``(n_records, n_classes)`` array and ``y_pred`` a boolean ``(...,
+        n_records, n_classes)`` stack; the scores have the stack's leading
+        shape. The arrays are not validated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ecg.metrics import stacked_label_metric
+    >>> metric = stacked_label_metric("macro_f1", n_columns=2)
+    >>> y_true = np.array([[1, 0], [0, 1]], dtype=bool)
+    >>> candidates = np.stack([y_true, ~y_true])
+    >>> metric(y_true, candidates)
+    array([1., 0.])
     """
     if name == "challenge":
         weights, normal = challenge_weights(classes, n_columns, year)

@@ -5,7 +5,6 @@ import numbers
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples
 
 
 class MultilabelStratifiedKFold(BaseCrossValidator):
@@ -104,8 +103,8 @@ class MultilabelStratifiedKFold(BaseCrossValidator):
         self._check_params()
         labels = _as_indicator(y)
         n_records = len(labels)
-        if _num_samples(X) != n_records:
-            raise ValueError(f"X has {_num_samples(X)} records but y has {n_records}.")
+        if num_samples(X) != n_records:
+            raise ValueError(f"X has {num_samples(X)} records but y has {n_records}.")
         if self.n_splits > n_records:
             raise ValueError(
                 f"Cannot split n_samples={n_records} records into n_splits={self.n_splits} folds."
@@ -200,3 +199,4 @@ def _least_filled(primary, secondary, rng):
     if len(candidates) > 1 and rng is not None:
         return candidates[rng.randint(len(candidates))]
     return candidates[0]
+from .._sklearn_compat import num_samples

@@ -6,18 +6,18 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.special import expit, logit
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from ..classes import column_codes
-from ..metrics._checks import check_indicator, check_same_shape, check_scores
-from ..metrics._scorers import LABEL_METRICS, stacked_label_metric
 from .._multilabel import check_multilabel_target, positive_proba
+from .._sklearn_compat import HasMethods, Interval, Options, StrOptions, fit_context, num_samples, safe_indexing
+from .._validation import check_indicator, check_same_shape, check_scores
+from ..classes import column_codes
+from ..metrics import LABEL_METRICS, stacked_label_metric
 from ._split import MultilabelStratifiedKFold
 
 _MIN_GAIN = 1e-12  # a threshold moves only for a gain above rounding noise
@@ -81,9 +81,11 @@ def tune_thresholds(
         Binary indicator matrix.
     proba : array-like of shape (n_records, n_classes)
         Probability of each class.
-    scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, \
+    scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"} or callable, \
             default="challenge"
-        Metric of the binary predictions to maximise.
+        Metric of the binary predictions to maximise, or such a metric
+        built beforehand by :func:`~sklearn_ecg.metrics.stacked_label_metric`
+        (then ``classes`` and ``year`` are not used).
     thresholds : int or array-like of shape (n_thresholds,), default=19
         Candidate thresholds, or their number, evenly spaced inside (0, 1).
     n_passes : int, default=2
@@ -123,7 +125,10 @@ def tune_thresholds(
         raise ValueError(f"n_passes must be an int >= 1; got {n_passes!r}.")
     if not 0.0 <= shrinkage <= 1.0:
         raise ValueError(f"shrinkage must be in [0, 1]; got {shrinkage!r}.")
-    metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
+    if callable(scoring):
+        metric = scoring
+    else:
+        metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
     return _tune(
         y_true, proba, _threshold_grid(thresholds), metric, n_passes=n_passes,
         shrinkage=shrinkage, at_least_one=at_least_one,
@@ -292,7 +297,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, groups=None):
         """Tune the thresholds on inner out-of-fold probabilities, then refit (or ensemble).
 
@@ -311,8 +316,8 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             Fitted tuner.
         """
         y = check_multilabel_target(y, type(self).__name__)
-        if _num_samples(X) != len(y):
-            raise ValueError(f"X has {_num_samples(X)} records but y has {len(y)}.")
+        if num_samples(X) != len(y):
+            raise ValueError(f"X has {num_samples(X)} records but y has {len(y)}.")
         classes = None if self.classes is None else np.asarray(self.classes).astype(str)
         self.classes_ = column_codes(classes, y.shape[1], year=self.year)
         metric = stacked_label_metric(
@@ -453,8 +458,8 @@ def _threshold_grid(thresholds):
 
 
 def _fit_predict_proba(estimator, X, y, train, test):
-    estimator.fit(_safe_indexing(X, train), y[train])
-    return estimator, positive_proba(estimator, _safe_indexing(X, test), y.shape[1])
+    estimator.fit(safe_indexing(X, train), y[train])
+    return estimator, positive_proba(estimator, safe_indexing(X, test), y.shape[1])
 
 
 def _tune(y, proba, grid, metric, *, n_passes, shrinkage, at_least_one):

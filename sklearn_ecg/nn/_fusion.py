@@ -9,8 +9,6 @@ head maps the weighted concatenation to one logit per class.
 import torch
 from torch import nn
 
-from ..preprocessing import stft_magnitude
-
 
 class GatedFusionHead(nn.Module):
     """Weigh embeddings with a per-sample softmax gate, then classify them.
@@ -36,7 +34,7 @@ class GatedFusionHead(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ecg.nn._fusion import GatedFusionHead
+    >>> from sklearn_ecg.nn import GatedFusionHead
     >>> head = GatedFusionHead([8, 4], n_classes=3, hidden_features=16)
     >>> logits, weights = head([torch.zeros(5, 8), torch.zeros(5, 4)])
     >>> logits.shape, weights.shape
@@ -69,93 +67,6 @@ class GatedFusionHead(nn.Module):
         return self.output(self.hidden(z)), weights
 
 
-class STFTMagnitude(nn.Module):
-    """Front end turning signals ``(batch, leads, times)`` into STFT magnitudes.
-
-    Differentiable and computed on the input's device, so that a
-    spectrogram encoder can be fine-tuned on random crops of the signal.
-    The parameters are those of
-    :class:`~sklearn_ecg.preprocessing.STFTSpectrogram`; see
-    :func:`~sklearn_ecg.preprocessing.stft_magnitude`.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_ecg.nn._fusion import STFTMagnitude
-    >>> STFTMagnitude(nperseg=25, noverlap=12)(torch.zeros(2, 12, 250)).shape
-    torch.Size([2, 12, 13, 21])
-    """
-
-    def __init__(self, *, nperseg=25, noverlap=12, nfft=None, window="hann", log=False, eps=1e-6):
-        super().__init__()
-        self.options = dict(nperseg=nperseg, noverlap=noverlap, nfft=nfft, window=window, log=log, eps=eps)
-
-    def forward(self, x):
-        """Magnitudes of shape (batch, leads, freqs, frames)."""
-        return stft_magnitude(x, **self.options)
-
-    def extra_repr(self):
-        return ", ".join(f"{key}={value!r}" for key, value in self.options.items())
-
-
-class StandardizeLeads(nn.Module):
-    """Front end subtracting a mean and dividing by a scale, per lead.
-
-    The torch counterpart of a fitted
-    :class:`~sklearn_ecg.preprocessing.LeadStandardizer`, for signals
-    ``(batch, leads, times)`` or spectrograms ``(batch, leads, freqs,
-    frames)``.
-
-    Parameters
-    ----------
-    mean, scale : array-like of shape (n_leads,)
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_ecg.nn._fusion import StandardizeLeads
-    >>> StandardizeLeads([1.0, 0.0], [2.0, 1.0])(torch.ones(1, 2, 3))
-    tensor([[[0., 0., 0.],
-             [1., 1., 1.]]])
-    """
-
-    def __init__(self, mean, scale):
-        super().__init__()
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-
-    def forward(self, x):
-        """``(x - mean) / scale`` along axis 1."""
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        return (x - self.mean.reshape(shape)) / self.scale.reshape(shape)
-
-
-class SelectColumns(nn.Module):
-    """Front end keeping some columns of a batch of feature vectors.
-
-    Parameters
-    ----------
-    columns : sequence of int
-        Indices of the columns to keep, in order.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_ecg.nn._fusion import SelectColumns
-    >>> SelectColumns([2, 0])(torch.tensor([[1.0, 2.0, 3.0]]))
-    tensor([[3., 1.]])
-    """
-
-    def __init__(self, columns):
-        super().__init__()
-        # A buffer, so that the indices follow the module to its device.
-        self.register_buffer("columns", torch.as_tensor(list(columns), dtype=torch.long))
-
-    def forward(self, x):
-        """Columns ``columns`` of ``x`` (batch, n_features)."""
-        return x.index_select(1, self.columns)
-
-
 class MultiBranchNetwork(nn.Module):
     """Branches that each embed the same input, fused by a :class:`GatedFusionHead`.
 
@@ -178,13 +89,13 @@ class MultiBranchNetwork(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sklearn_ecg.nn import build_encoder
-    >>> from sklearn_ecg.nn._fusion import GatedFusionHead, MultiBranchNetwork, STFTMagnitude
+    >>> from sklearn_ecg.nn import GatedFusionHead, MultiBranchNetwork, build_encoder
+    >>> from sklearn_ecg.preprocessing import STFTSpectrogram
     >>> time, spectrogram = build_encoder("xresnet1d", "tiny"), build_encoder("se_resnet", "tiny")
     >>> network = MultiBranchNetwork(
     ...     [time, spectrogram],
     ...     GatedFusionHead([time.out_features, spectrogram.out_features], n_classes=24),
-    ...     front_ends=[torch.nn.Identity(), STFTMagnitude()])
+    ...     front_ends=[torch.nn.Identity(), STFTSpectrogram().to_torch()])
     >>> logits, weights = network(torch.zeros(2, 12, 250))
     >>> logits.shape, weights.shape
     (torch.Size([2, 24]), torch.Size([2, 2]))

@@ -1,12 +1,15 @@
-"""Signal transformers (resampling, lead selection, spectrograms, filtering,
-standardization, cropping) and the window utilities of the training loops."""
+"""Signal transformers: resampling, lead selection, spectrograms, filtering,
+standardization, cropping.
+
+The low-level kernels they share with the torch side (STFT magnitude,
+crops, sliding windows) are in :mod:`sklearn_ecg.nn.functional`."""
 
 from ._filter import BandpassFilter
 from ._lead_masker import LeadMasker
 from ._resample import Resampler, resampling_factors, resampling_filter
-from ._spectrogram import STFTSpectrogram, stft_magnitude
+from ._spectrogram import STFTSpectrogram
 from ._standardize import LeadStandardizer
-from ._windows import WindowCropper, aggregate_windows, random_crops, sliding_windows
+from ._windows import WindowCropper
 
 __all__ = [
     "BandpassFilter",
@@ -15,10 +18,6 @@ __all__ = [
     "Resampler",
     "STFTSpectrogram",
     "WindowCropper",
-    "aggregate_windows",
-    "random_crops",
     "resampling_factors",
     "resampling_filter",
-    "sliding_windows",
-    "stft_magnitude",
 ]

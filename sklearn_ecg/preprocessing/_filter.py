@@ -4,10 +4,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, fit_context
 from ._base import SignalTransformer, chunk_size
 
 
@@ -65,13 +64,13 @@ class BandpassFilter(SignalTransformer):
         "order": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, fs, low=0.5, high=45.0, order=4):
+    def __init__(self, fs, *, low=0.5, high=45.0, order=4):
         self.fs = fs
         self.low = low
         self.high = high
         self.order = order
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Design the filter and record the number of leads.
 

@@ -3,10 +3,9 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import StrOptions, fit_context
 from ..leads import LEAD_NAMES, lead_indices
 from ._base import SignalTransformer
 
@@ -64,11 +63,11 @@ class LeadMasker(SignalTransformer):
     }
     _required_leads = len(LEAD_NAMES)
 
-    def __init__(self, leads=12, mode="zero"):
+    def __init__(self, *, leads=12, mode="zero"):
         self.leads = leads
         self.mode = mode
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Resolve the lead set and check that ``X`` has the 12 standard leads.
 

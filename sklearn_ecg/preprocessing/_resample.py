@@ -8,10 +8,9 @@ from numbers import Real
 import numpy as np
 import torch
 from scipy.signal import firwin
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, fit_context
 from ._base import SignalTransformer, as_tensor, chunk_size
 
 
@@ -76,7 +75,7 @@ class Resampler(SignalTransformer):
         self.fs_in = fs_in
         self.fs_out = fs_out
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the rates and record the number of leads.
 

@@ -4,130 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.signal import get_window
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, fit_context
+from ..nn import STFTMagnitude
+from ..nn.functional import padded_stft_magnitude, stft_hop_and_nfft, stft_n_frames, stft_padding, stft_window
 from ._base import SignalTransformer, as_tensor, chunk_size
-
-# Up to this FFT length the transform is one strided convolution with the
-# cosine and sine rows of the DFT (a few small matrix products, far faster
-# than many tiny FFTs); longer segments use torch's FFT.
-_MAX_DFT_CONV_NFFT = 64
-
-
-def stft_magnitude(x, *, nperseg=25, noverlap=12, nfft=None, window="hann", log=False, eps=1e-6):
-    """STFT magnitude of a batch of signals, in torch.
-
-    The values of ``abs(scipy.signal.stft(x, window=window, nperseg=nperseg,
-    noverlap=noverlap, nfft=nfft)[2])`` (its defaults: segments padded with
-    ``nperseg // 2`` zeros at both ends, zeros appended so that the last
-    segment is full, one-sided spectrum scaled by ``1 / sum(window)``),
-    computed on the device of ``x`` and differentiable with respect to it.
-
-    Parameters
-    ----------
-    x : torch.Tensor of shape (batch, n_leads, n_times)
-        Real signals; any leading dimensions are kept.
-    nperseg : int, default=25
-        Samples per segment.
-    noverlap : int or None, default=12
-        Samples shared by consecutive segments; the hop is
-        ``nperseg - noverlap``. None means ``nperseg // 2``.
-    nfft : int or None, default=None
-        FFT length, at least ``nperseg`` (segments are zero-padded). None
-        means ``nperseg``.
-    window : str, tuple or array-like, default="hann"
-        A window for ``scipy.signal.get_window`` (periodic, as in
-        ``scipy.signal.stft``) or ``nperseg`` window values.
-    log : bool, default=False
-        Return ``log(magnitude + eps)``.
-    eps : float, default=1e-6
-        Offset of the logarithm.
-
-    Returns
-    -------
-    magnitude : torch.Tensor of shape (batch, n_leads, n_freqs, n_frames)
-        ``n_freqs = nfft // 2 + 1`` and ``n_frames = ceil((n_times +
-        2 * (nperseg // 2) - nperseg) / hop) + 1``; the dtype of ``x``.
-
-    Notes
-    -----
-    For signals shorter than ``nperseg``, ``scipy.signal.stft`` shortens
-    the segment to the signal; this function keeps ``nperseg`` and pads
-    with zeros, so that all outputs share one frequency grid.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_ecg.preprocessing import stft_magnitude
-    >>> stft_magnitude(torch.zeros(8, 12, 250)).shape
-    torch.Size([8, 12, 13, 21])
-    """
-    hop, nfft = _segment_params(nperseg, noverlap, nfft)
-    if not isinstance(x, torch.Tensor) or not torch.is_floating_point(x):
-        raise TypeError(f"x must be a floating point torch.Tensor, got {type(x).__name__} "
-                        f"{getattr(x, 'dtype', '')}.")
-    if x.ndim < 1 or x.shape[-1] < 1:
-        raise ValueError(f"x must have at least one sample along its last axis, got shape {tuple(x.shape)}.")
-    left, right = _padding(x.shape[-1], nperseg, hop)
-    signals = torch.nn.functional.pad(x.reshape(-1, x.shape[-1]), (left, right))
-    magnitude = _padded_magnitude(signals, _window_values(window, nperseg), nfft, hop)
-    if log:
-        magnitude = torch.log(magnitude + eps)
-    return magnitude.reshape(x.shape[:-1] + magnitude.shape[-2:])
-
-
-def _padding(n_times, nperseg, hop):
-    """Zeros before and after a signal: scipy's boundary="zeros" and padded=True."""
-    length = n_times + 2 * (nperseg // 2)
-    return nperseg // 2, nperseg // 2 + (-(length - nperseg) % hop)
-
-
-def _padded_magnitude(signals, win, nfft, hop, out=None):
-    """|STFT| of padded signals (n, n_padded) as (n, n_freqs, n_frames), into ``out`` if given."""
-    if nfft > _MAX_DFT_CONV_NFFT:
-        frames = signals.unfold(-1, len(win), hop) * torch.as_tensor(win, dtype=signals.dtype, device=signals.device)
-        magnitude = (torch.fft.rfft(frames, n=nfft) / win.sum()).abs().transpose(-1, -2)
-        return magnitude if out is None else out.copy_(magnitude)
-    # One strided convolution with the cosine and sine rows of the DFT.
-    n_freqs = nfft // 2 + 1
-    angle = 2 * np.pi * np.outer(np.arange(n_freqs), np.arange(len(win))) / nfft
-    basis = np.concatenate([np.cos(angle), -np.sin(angle)]) * (win / win.sum())
-    basis = torch.as_tensor(basis[:, None, :], dtype=signals.dtype, device=signals.device)
-    parts = torch.nn.functional.conv1d(signals[:, None, :], basis, stride=hop)
-    real, imag = parts[:, :n_freqs], parts[:, n_freqs:]
-    if parts.requires_grad:
-        # hypot's gradient is NaN where both parts are 0 (zero-padded or
-        # masked leads); the complex modulus has gradient 0 there.
-        return torch.complex(real, imag).abs()
-    return torch.hypot(real, imag, out=out)
-
-
-def _segment_params(nperseg, noverlap, nfft):
-    """Validated hop and FFT length."""
-    if not isinstance(nperseg, Integral) or nperseg < 1:
-        raise ValueError(f"nperseg must be a positive integer, got {nperseg!r}.")
-    noverlap = nperseg // 2 if noverlap is None else noverlap
-    if not isinstance(noverlap, Integral) or not 0 <= noverlap < nperseg:
-        raise ValueError(f"noverlap must be an integer in [0, nperseg={nperseg}), got {noverlap!r}.")
-    nfft = nperseg if nfft is None else nfft
-    if not isinstance(nfft, Integral) or nfft < nperseg:
-        raise ValueError(f"nfft must be an integer >= nperseg={nperseg}, got {nfft!r}.")
-    return int(nperseg - noverlap), int(nfft)
-
-
-def _window_values(window, nperseg):
-    """The window as a float64 ndarray of ``nperseg`` values."""
-    if isinstance(window, (str, tuple)):
-        return get_window(window, nperseg)
-    values = np.asarray(window.detach().cpu() if isinstance(window, torch.Tensor) else window, dtype=np.float64)
-    if values.shape != (nperseg,) or not np.all(np.isfinite(values)):
-        raise ValueError(f"window must be a name or {nperseg} finite values, got shape {values.shape}.")
-    if values.sum() == 0:
-        raise ValueError("window values must not sum to zero (the spectrum is scaled by 1 / sum(window)).")
-    return values
 
 
 class STFTSpectrogram(SignalTransformer):
@@ -139,8 +21,13 @@ class STFTSpectrogram(SignalTransformer):
     100 Hz. The values are those of ``scipy.signal.stft`` (zero padding of
     ``nperseg // 2`` at both ends, last segment completed with zeros,
     spectrum scaled by ``1 / sum(window)``) but computed for the whole batch
-    in torch (see :func:`stft_magnitude`, which the estimators also use on
-    random crops during training).
+    in torch (see :func:`~sklearn_ecg.nn.functional.stft_magnitude`). Its
+    torch counterpart, :meth:`to_torch`, computes the same on random crops
+    inside the fused network during training.
+
+    The defaults of this class are the one definition of the paper's STFT
+    settings in sklearn-ecg; the torch module and function take every option
+    explicitly.
 
     Parameters
     ----------
@@ -168,13 +55,14 @@ class STFTSpectrogram(SignalTransformer):
 
     See Also
     --------
-    stft_magnitude : The same transform of a torch tensor.
+    sklearn_ecg.nn.functional.stft_magnitude : The same transform of a torch tensor.
     LeadStandardizer : Per-lead normalisation of the spectrograms.
 
     Notes
     -----
     A record of ``n_times`` samples gives ``ceil((n_times + 2 * (nperseg //
-    2) - nperseg) / hop) + 1`` frames, hop being ``nperseg - noverlap``.
+    2) - nperseg) / hop) + 1`` frames (:meth:`n_frames`), hop being
+    ``nperseg - noverlap``.
 
     Examples
     --------
@@ -186,6 +74,8 @@ class STFTSpectrogram(SignalTransformer):
     (4, 12, 13, 21)
     >>> spec.frequencies_[[0, 1, -1]]
     array([ 0.,  4., 48.])
+    >>> spec.n_frames(250)
+    21
     """
 
     _parameter_constraints = {
@@ -198,7 +88,7 @@ class STFTSpectrogram(SignalTransformer):
         "eps": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, fs=100, nperseg=25, noverlap=12, nfft=None, window="hann", log=False, eps=1e-6):
+    def __init__(self, *, fs=100, nperseg=25, noverlap=12, nfft=None, window="hann", log=False, eps=1e-6):
         self.fs = fs
         self.nperseg = nperseg
         self.noverlap = noverlap
@@ -207,7 +97,7 @@ class STFTSpectrogram(SignalTransformer):
         self.log = log
         self.eps = eps
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and record the number of leads.
 
@@ -222,8 +112,8 @@ class STFTSpectrogram(SignalTransformer):
         -------
         self : STFTSpectrogram
         """
-        _, nfft = _segment_params(self.nperseg, self.noverlap, self.nfft)
-        _window_values(self.window, self.nperseg)
+        _, nfft = stft_hop_and_nfft(self.nperseg, self.noverlap, self.nfft)
+        stft_window(self.window, self.nperseg)
         self._check_X(X, reset=True)
         self.frequencies_ = np.fft.rfftfreq(nfft, d=1.0 / self.fs)
         return self
@@ -243,11 +133,11 @@ class STFTSpectrogram(SignalTransformer):
         """
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        hop, nfft = _segment_params(self.nperseg, self.noverlap, self.nfft)
-        win = _window_values(self.window, self.nperseg)
+        hop, nfft = stft_hop_and_nfft(self.nperseg, self.noverlap, self.nfft)
+        window = stft_window(self.window, self.nperseg)
         n_records, n_leads, n_times = X.shape
-        left, right = _padding(n_times, self.nperseg, hop)
-        n_frames = (left + n_times + right - self.nperseg) // hop + 1
+        left, right = stft_padding(n_times, self.nperseg, hop)
+        n_frames = stft_n_frames(n_times, self.nperseg, hop)
         out = np.empty((n_records, n_leads, nfft // 2 + 1, n_frames), dtype=X.dtype)
         # Results go straight into `out` and the zero-padded signals into one
         # reused buffer: fewer passes over memory, no fresh pages per chunk.
@@ -259,7 +149,42 @@ class STFTSpectrogram(SignalTransformer):
                 signals = as_tensor(X[start:start + step]).reshape(-1, n_times)
                 rows = slice(start * n_leads, start * n_leads + len(signals))
                 padded[:len(signals), left:left + n_times] = signals
-                magnitude = _padded_magnitude(padded[:len(signals)], win, nfft, hop, out=flat_out[rows])
+                magnitude = padded_stft_magnitude(padded[:len(signals)], window, nfft, hop, out=flat_out[rows])
                 if self.log:
                     magnitude.add_(self.eps).log_()
         return out
+
+    def n_frames(self, n_times):
+        """Number of frames of the spectrogram of a record of ``n_times`` samples.
+
+        Depends on the parameters only, so it may be called before ``fit``,
+        e.g. to give a spectrogram encoder the window of a signal window.
+
+        Parameters
+        ----------
+        n_times : int
+            Samples of the record.
+
+        Returns
+        -------
+        n_frames : int
+        """
+        hop, _ = stft_hop_and_nfft(self.nperseg, self.noverlap, self.nfft)
+        return stft_n_frames(n_times, self.nperseg, hop)
+
+    def to_torch(self):
+        """The torch module computing this transform, for use inside a network.
+
+        It depends on the parameters only, so it may be built before
+        ``fit``. Applied to a tensor of signals ``(batch, leads, times)`` it
+        gives what :meth:`transform` gives for the same records, on the
+        tensor's device and differentiably.
+
+        Returns
+        -------
+        module : :class:`~sklearn_ecg.nn.STFTMagnitude`
+        """
+        return STFTMagnitude(
+            nperseg=self.nperseg, noverlap=self.noverlap, nfft=self.nfft, window=self.window, log=self.log,
+            eps=self.eps,
+        )

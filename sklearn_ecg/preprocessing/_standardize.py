@@ -1,9 +1,10 @@
 """Per-lead z-scoring of signals or spectrograms with training-set statistics."""
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import fit_context
+from ..nn import StandardizeLeads
 from ._base import SignalTransformer, chunk_size
 
 
@@ -62,11 +63,11 @@ class LeadStandardizer(SignalTransformer):
     _parameter_constraints = {"common_scale": ["boolean"], "keep_absent_leads": ["boolean"]}
     _input_ndim = None  # signals or spectrograms
 
-    def __init__(self, common_scale=False, keep_absent_leads=True):
+    def __init__(self, *, common_scale=False, keep_absent_leads=True):
         self.common_scale = common_scale
         self.keep_absent_leads = keep_absent_leads
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the mean and standard deviation of each lead.
 
@@ -141,6 +142,22 @@ class LeadStandardizer(SignalTransformer):
         X_original = X * scale
         X_original += mean
         return X_original
+
+    def to_torch(self):
+        """The torch module standardising tensors with the fitted statistics, for use inside a network.
+
+        Applied to a tensor ``(batch, leads, ...)`` it subtracts ``mean_``
+        and divides by ``scale_`` per lead, on the tensor's device. Unlike
+        :meth:`transform`, it standardises all-zero leads too
+        (``keep_absent_leads`` does not apply): in the fused network, lead
+        masking zeroes leads of the raw crop, before this step.
+
+        Returns
+        -------
+        module : :class:`~sklearn_ecg.nn.StandardizeLeads`
+        """
+        check_is_fitted(self)
+        return StandardizeLeads(self.mean_, self.scale_)
 
     def _broadcast(self, X):
         """Mean and scale in the dtype of ``X``, shaped to broadcast over it."""

@@ -1,13 +1,11 @@
-"""Fixed-length windows of records: crops, sliding windows and their aggregation."""
+"""Crop or pad records to a fixed number of samples."""
 
 from numbers import Integral
 
 import numpy as np
-import torch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import Interval, StrOptions, fit_context
 from ._base import SignalTransformer
 
 
@@ -45,11 +43,11 @@ class WindowCropper(SignalTransformer):
         "position": [StrOptions({"start", "center"})],
     }
 
-    def __init__(self, window, position="start"):
+    def __init__(self, window, *, position="start"):
         self.window = window
         self.position = position
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the number of leads.
 
@@ -89,166 +87,3 @@ class WindowCropper(SignalTransformer):
         Xt = np.zeros(X.shape[:-1] + (self.window,), dtype=X.dtype)
         Xt[..., offset:offset + X.shape[-1]] = X
         return Xt
-
-
-def sliding_windows(X, window, step):
-    """Cut every record into windows of ``window`` samples, ``step`` apart.
-
-    Windows start at ``0, step, 2 * step, ...`` while they fit in the
-    record; if the last one ends before the record does, one more window is
-    aligned to the end of the record, so that every sample is covered (that
-    window overlaps its neighbour by more than the others). A record
-    shorter than ``window`` is zero-padded at the end to one window.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_records, n_channels, n_times)
-        Records of equal length (spectrograms: flatten leads and
-        frequencies into channels, windows run over frames).
-    window : int
-        Samples per window.
-    step : int
-        Samples between the starts of consecutive windows.
-
-    Returns
-    -------
-    windows : ndarray of shape (n_windows_total, n_channels, window)
-        The windows of record 0, then those of record 1, ...; a new array of
-        the dtype of ``X``.
-    record_index : ndarray of shape (n_windows_total,)
-        The record each window comes from.
-
-    See Also
-    --------
-    aggregate_windows : Combine per-window results into per-record ones.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_ecg.preprocessing import sliding_windows
-    >>> X = np.arange(20.0).reshape(2, 1, 10)
-    >>> windows, record_index = sliding_windows(X, window=4, step=4)
-    >>> windows[:3, 0, 0], record_index  # starts 0, 4, then 6 to reach the end
-    (array([0., 4., 6.]), array([0, 0, 0, 1, 1, 1]))
-    >>> sliding_windows(X, window=12, step=6)[0].shape
-    (2, 1, 12)
-    """
-    X = np.asarray(X)
-    window, step = _positive_int(window, "window"), _positive_int(step, "step")
-    if X.ndim != 3:
-        raise ValueError(f"X must be 3-D (n_records, n_channels, n_times), got shape {X.shape}.")
-    n_records, _, n_times = X.shape
-    if n_times < window:
-        X = np.concatenate([X, np.zeros(X.shape[:2] + (window - n_times,), dtype=X.dtype)], axis=-1)
-        n_times = window
-    starts = np.arange(0, n_times - window + 1, step)
-    if starts[-1] != n_times - window:
-        starts = np.append(starts, n_times - window)
-    # Filled in (records, starts, channels, window) order, so that the
-    # reshape to (windows, channels, window) is free; one copy per start, each
-    # over all records at once.
-    windows = np.empty((n_records, len(starts), X.shape[1], window), dtype=X.dtype)
-    for k, start in enumerate(starts):
-        windows[:, k] = X[:, :, start:start + window]
-    return windows.reshape(-1, X.shape[1], window), np.repeat(np.arange(n_records), len(starts))
-
-
-def aggregate_windows(values, record_index, n_records, how="mean"):
-    """Combine per-window values into one value per record.
-
-    Parameters
-    ----------
-    values : array-like of shape (n_windows, ...)
-        One result per window (probabilities, embeddings, ...).
-    record_index : array-like of int of shape (n_windows,)
-        The record of each window, in ``[0, n_records)``.
-    n_records : int
-        Number of records; each must have at least one window.
-    how : {"mean", "max"}, default="mean"
-        Average or maximum over the windows of a record.
-
-    Returns
-    -------
-    aggregated : ndarray of shape (n_records, ...)
-        Floating point values (float32 input stays float32).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_ecg.preprocessing import aggregate_windows
-    >>> aggregate_windows(np.array([[1.0], [3.0], [5.0]]), np.array([0, 0, 1]), 2)
-    array([[2.],
-           [5.]])
-    """
-    values = np.asarray(values)
-    record_index = np.asarray(record_index)
-    n_records = _positive_int(n_records, "n_records")
-    if how not in ("mean", "max"):
-        raise ValueError(f"how must be 'mean' or 'max', got {how!r}.")
-    if record_index.shape != values.shape[:1] or not np.issubdtype(record_index.dtype, np.integer):
-        raise ValueError(f"record_index must be integers of shape ({len(values)},), got "
-                         f"{record_index.dtype} of shape {record_index.shape}.")
-    if record_index.size and not 0 <= record_index.min() <= record_index.max() < n_records:
-        raise ValueError(f"record_index must lie in [0, {n_records}).")
-    counts = np.bincount(record_index, minlength=n_records)
-    if not counts.all():
-        raise ValueError(f"Records {np.flatnonzero(counts == 0)[:10].tolist()} have no window.")
-    # Group the windows of each record together (already so for the output
-    # of sliding_windows), then reduce each group in one call.
-    if np.any(np.diff(record_index) < 0):
-        order = np.argsort(record_index, kind="stable")
-        values, record_index = values[order], record_index[order]
-    firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    dtype = np.result_type(values.dtype, np.float32)
-    if how == "max":
-        return np.maximum.reduceat(values, firsts, axis=0).astype(dtype, copy=False)
-    sums = np.add.reduceat(values, firsts, axis=0, dtype=np.float64)
-    return (sums / counts.reshape((-1,) + (1,) * (values.ndim - 1))).astype(dtype, copy=False)
-
-
-def random_crops(x, window, generator):
-    """One random window of ``window`` samples from each item of a batch.
-
-    Parameters
-    ----------
-    x : torch.Tensor of shape (batch, n_channels, n_times)
-        A batch on any device.
-    window : int
-        Samples per crop.
-    generator : torch.Generator
-        Source of the crop starts (uniform over all full windows); on any
-        device, e.g. the CPU for a CUDA batch.
-
-    Returns
-    -------
-    crops : torch.Tensor of shape (batch, n_channels, window)
-        New tensor on the device of ``x``. Items shorter than ``window`` are
-        zero-padded at the end instead.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_ecg.preprocessing import random_crops
-    >>> x = torch.arange(10.0).repeat(3, 2, 1)
-    >>> crops = random_crops(x, 4, torch.Generator().manual_seed(0))
-    >>> crops.shape
-    torch.Size([3, 2, 4])
-    >>> bool(((crops[:, :, 1:] - crops[:, :, :-1]) == 1).all())
-    True
-    """
-    window = _positive_int(window, "window")
-    if not isinstance(x, torch.Tensor) or x.ndim != 3:
-        raise ValueError(f"x must be a 3-D torch.Tensor (batch, n_channels, n_times), got {type(x).__name__} "
-                         f"of shape {tuple(getattr(x, 'shape', ()))}.")
-    n_times = x.shape[-1]
-    if n_times <= window:
-        return torch.nn.functional.pad(x, (0, window - n_times))
-    starts = torch.randint(0, n_times - window + 1, (x.shape[0],), generator=generator, device=generator.device)
-    index = starts.to(x.device)[:, None] + torch.arange(window, device=x.device)
-    return torch.gather(x, -1, index[:, None, :].expand(-1, x.shape[1], -1))
-
-
-def _positive_int(value, name):
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)

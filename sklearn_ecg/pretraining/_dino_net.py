@@ -7,12 +7,10 @@ the net inside ``fit``.
 import math
 
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
-from .._skorch_utils import seeded_torch
 from ..augmentation import (
     Compose,
     FrequencyCutout,
@@ -23,8 +21,9 @@ from ..augmentation import (
     SpectrogramTimeCrop,
     TimeCutout,
 )
+from ..base import SeededNet
 from ..nn import SelfDistillation, build_encoder
-from ..preprocessing import random_crops
+from ..nn.functional import random_crops
 
 N_GLOBAL_VIEWS = 2
 
@@ -160,7 +159,7 @@ def _entropy(probs):
     return -(probs * probs.clamp_min(1e-12).log()).sum(dim=-1)
 
 
-class DINONet(NeuralNet):
+class DINONet(SeededNet):
     """skorch net whose train step is one step of self-knowledge distillation.
 
     ``module`` must build a :class:`~sklearn_ecg.nn.SelfDistillation` and
@@ -177,23 +176,17 @@ class DINONet(NeuralNet):
         Window length along the last axis.
     multicrop : MultiCrop
     momentum_teacher : float
-    generator : torch.Generator
-        CPU generator for crops and augmentations.
-    init_seed : int
-        Seed of the initial weights.
+    **kwargs
+        Those of :class:`~sklearn_ecg.base.SeededNet`: ``generator``
+        (crops and augmentations) and ``init_seed`` (initial weights) among
+        them.
     """
 
-    def __init__(self, *args, window, multicrop, momentum_teacher, generator, init_seed, **kwargs):
+    def __init__(self, *args, window, multicrop, momentum_teacher, **kwargs):
         super().__init__(*args, **kwargs)
         self.window = window
         self.multicrop = multicrop
         self.momentum_teacher = momentum_teacher
-        self.generator = generator
-        self.init_seed = init_seed
-
-    def initialize_module(self):
-        with seeded_torch(self.init_seed):
-            return super().initialize_module()
 
     def get_all_learnable_params(self):
         # The teacher moves by EMA only, never by the optimiser.

@@ -5,17 +5,17 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, GradientNormClipping, PassthroughScoring, ProgressBar
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import GradientNormClipping, PassthroughScoring
 
-from .._random import draw_seed, torch_generator
-from .._skorch_utils import TorchPickleMixin, resolve_device, silent
+from .._sklearn_compat import Interval, StrOptions, fit_context
 from .._validation import check_signals
+from ..base import BaseTorchEstimator
 from ..nn import DINOLoss, build_encoder, load_encoder_state
-from ..preprocessing import aggregate_windows, sliding_windows
+from ..nn.functional import aggregate_windows, batched_forward, sliding_windows
+from ..preprocessing import STFTSpectrogram
 from ._dino_net import (
     DINONet,
     RepeatedRecords,
@@ -25,13 +25,14 @@ from ._dino_net import (
 )
 
 _DEFAULT_ENCODER = {"time": "xresnet1d", "spectrogram": "se_resnet"}
-# 2.5 s at 100 Hz: 250 samples, or 21 STFT frames (nperseg 25, hop 13).
-_DEFAULT_WINDOW = {"time": 250, "spectrogram": 21}
+# 2.5 s at 100 Hz: 250 samples, or the frames of their spectrogram with the
+# default STFT (21).
+_DEFAULT_WINDOW = {"time": 250, "spectrogram": STFTSpectrogram().n_frames(250)}
 _LAYOUT = {"time": "(n_records, n_leads, n_times)", "spectrogram": "(n_records, n_leads, n_freqs, n_frames)"}
 
 
 
-class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
+class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
     """Pretrain an ECG encoder without labels by self-knowledge distillation (DINO).
 
     ``fit`` trains a student encoder and its exponential-moving-average
@@ -113,6 +114,9 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         those of the first fit.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
+        Honoured by ``transform`` too, without changing the fitted model:
+        ``set_params(device="cpu")`` embeds on the CPU with a model fitted
+        on a GPU.
     verbose : int, default=0
         0 prints nothing; 1 prints a table per epoch and a progress bar.
     random_state : int, RandomState instance or None, default=None
@@ -184,6 +188,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
     array(['selfkdpretrainer_time0', 'selfkdpretrainer_time1'], dtype=object)
     """
 
+    _net_class = DINONet
     _torch_attributes = ("net_", "encoder_")
 
     _parameter_constraints = {
@@ -215,6 +220,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         modality="time",
         encoder=None,
         size="small",
@@ -265,7 +271,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Pretrain the encoder on ``X``; labels are not used.
 
@@ -284,7 +290,7 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         continuing = self.warm_start and hasattr(self, "net_")
         X = self._check_X(X, reset=not continuing)
         if not continuing:
-            self.encoder_kind_ = self.encoder or _DEFAULT_ENCODER[self.modality]
+            self.encoder_kind_ = self._encoder_kind()
             self.window_ = self.window or _DEFAULT_WINDOW[self.modality]
         # Records shorter than the window are zero-padded by random_crops
         # (fit) and sliding_windows (transform).
@@ -292,17 +298,12 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
             self.net_.max_epochs = self.max_epochs
             self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
         else:
-            self.net_ = self._build_net(X)
+            self.net_ = self._self_distillation_net(X)
             self.net_.fit(RepeatedRecords(X, self.crops_per_record))
         student = self.net_.module_.student_encoder
         self.encoder_ = copy.deepcopy(student).cpu().eval()
         self.n_features_out_ = self.encoder_.out_features
         return self
-
-    @property
-    def history_(self):
-        """skorch history of the pretraining (see the class docstring)."""
-        return self.net_.history
 
     def transform(self, X):
         """Embed each record: the mean of its sliding-window embeddings.
@@ -322,15 +323,12 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         flat = X.reshape(X.shape[0], -1, X.shape[-1])
         windows, record_index = sliding_windows(flat, self.window_, max(1, self.window_ // 2))
         windows = windows.reshape((-1,) + X.shape[1:-1] + (self.window_,))
-        # The net's device: where fit ran, or the CPU after unpickling on a
-        # machine without that device.
-        device = torch.device(self.net_.device)
-        encoder = self.encoder_ if device.type == "cpu" else copy.deepcopy(self.encoder_).to(device)
         embeddings = []
-        with torch.no_grad():
+        with self._inference(self.encoder_) as (encoder, device):
             for start in range(0, len(windows), self.batch_size):
                 batch = torch.as_tensor(np.ascontiguousarray(windows[start:start + self.batch_size]))
-                embeddings.append(encoder(batch.to(device)).cpu().numpy())
+                # A short last batch is padded: a window's embedding does not depend on the others.
+                embeddings.append(batched_forward(encoder, batch.to(device), self.batch_size).cpu().numpy())
         embeddings = np.concatenate(embeddings)
         return aggregate_windows(embeddings, record_index, X.shape[0], how="mean").astype(np.float32)
 
@@ -370,6 +368,28 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
         encoder = build_encoder(self.encoder_kind_, self.size, self.n_leads_in_)
         return load_encoder_state(encoder, self.encoder_.state_dict())
 
+    def build_untrained_encoder(self, n_leads):
+        """A freshly initialised encoder of this pretrainer's architecture.
+
+        The encoder ``fit`` would train (``encoder``, or the modality's
+        default, at ``size``), with initial weights drawn from torch's global
+        generator: the "without self-KD" ablation starts from it. Needs no
+        fit.
+
+        Parameters
+        ----------
+        n_leads : int
+            Input leads.
+
+        Returns
+        -------
+        encoder : torch.nn.Module
+        """
+        return build_encoder(self._encoder_kind(), self.size, n_leads)
+
+    def _encoder_kind(self):
+        return self.encoder or _DEFAULT_ENCODER[self.modality]
+
     def _check_X(self, X, *, reset):
         ndim = 3 if self.modality == "time" else 4
         given = np.asarray(X).ndim
@@ -393,28 +413,21 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
             )
         return X
 
-    def _build_net(self, X):
-        rng = check_random_state(self.random_state)
-        init_seed = draw_seed(rng)
-        callbacks = [
-            ("schedule", WarmupCosineSchedule(
-                self.lr, self.min_lr, self.warmup_epochs, self.weight_decay, self.weight_decay_end
-            )),
+    def _self_distillation_net(self, X):
+        schedule = WarmupCosineSchedule(
+            self.lr, self.min_lr, self.warmup_epochs, self.weight_decay, self.weight_decay_end
+        )
+        extra = [
             # DINO's clipping; keeps early steps with a sharp teacher stable.
             ("clip", GradientNormClipping(3.0)),
             ("teacher_entropy", PassthroughScoring("teacher_entropy", on_train=True)),
             ("teacher_batch_entropy", PassthroughScoring("teacher_batch_entropy", on_train=True)),
         ]
-        if self.early_stopping is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="train_loss", patience=self.early_stopping, lower_is_better=True,
-                sink=print if self.verbose else silent,
-            )))
-        if self.verbose:
-            callbacks.append(("progress", ProgressBar()))
         n_freqs = X.shape[2] if self.modality == "spectrogram" else None
-        net = DINONet(
-            module=build_self_distillation,
+        return self._build_net(
+            build_self_distillation,
+            check_random_state(self.random_state),
+            seeded_iterators=("train",),  # no validation data
             module__kind=self.encoder_kind_,
             module__size=self.size,
             module__in_channels=X.shape[1],
@@ -425,22 +438,12 @@ class SelfKDPretrainer(TorchPickleMixin, TransformerMixin, BaseEstimator):
             criterion__student_temp=self.student_temp,
             criterion__center_momentum=self.center_momentum,
             optimizer=torch.optim.AdamW,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch_generator(rng),
             train_split=None,
-            callbacks=callbacks,
-            verbose=self.verbose,
-            device=resolve_device(self.device),
+            callbacks=self._default_callbacks(schedule, extra=extra, patience=self.early_stopping),
             window=self.window_,
             multicrop=make_multicrop(self.modality, self.n_local_crops, self.lead_mask_proba, n_freqs),
             momentum_teacher=self.momentum_teacher,
-            generator=torch_generator(rng),
-            init_seed=init_seed,
         )
-        return net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

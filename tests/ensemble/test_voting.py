@@ -2,6 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
+from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -11,8 +12,6 @@ from sklearn.multioutput import MultiOutputClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
-
-from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
 
 from sklearn_ecg.ensemble import MultilabelVotingClassifier
 from sklearn_ecg.metrics import make_cinc_scorers
@@ -56,6 +55,7 @@ class TestVoting:
         blend = MultilabelVotingClassifier(_members(), threshold=[1.0, 1.0, 1.0], at_least_one=False).fit(X, y)
         proba = blend.predict_proba(X)
         np.testing.assert_array_equal(blend.predict(X), proba >= 1.0)
+        np.testing.assert_array_equal(blend.set_params(threshold=0.4).fit(X, y).thresholds_, [0.4] * 3)
         blend.set_params(at_least_one=True).fit(X, y)
         assert blend.predict(X).sum(axis=1).min() == 1
 

@@ -6,7 +6,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_ecg.fusion._branches import branch_modules, branch_parts, check_pretrained, fit_branches
-from sklearn_ecg.nn._fusion import StandardizeLeads, STFTMagnitude
+from sklearn_ecg.nn import StandardizeLeads, STFTMagnitude
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
 

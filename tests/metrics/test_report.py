@@ -12,6 +12,7 @@ from sklearn_ecg.metrics import (
     macro_auprc,
     macro_auroc,
     macro_f_measure,
+    per_class_report,
 )
 
 OFFICIAL_NAMES = {
@@ -64,3 +65,21 @@ def test_report_checks_every_shape():
         cinc_report(labels, np.zeros((3, 23)), labels)
     with pytest.raises(ValueError, match="y_pred has shape"):
         cinc_report(labels, np.zeros((3, 24)), labels[:2])
+
+
+def test_per_class_report_matches_the_single_class_figures():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, size=(40, 4))
+    y_true[:, 3] = 0  # a class without positive record
+    y_score = rng.random((40, 4))
+    y_pred = (y_score > 0.5).astype(int)
+    report = per_class_report(y_true, y_score, y_pred)
+    np.testing.assert_array_equal(report["n_positive"], y_true.sum(axis=0))
+    for k in range(3):
+        column = slice(k, k + 1)
+        assert report["auroc"][k] == pytest.approx(macro_auroc(y_true[:, column], y_score[:, column]))
+        assert report["auprc"][k] == pytest.approx(macro_auprc(y_true[:, column], y_score[:, column]))
+        tp = np.sum((y_pred[:, k] == 1) & (y_true[:, k] == 1))
+        wrong = np.sum(y_pred[:, k] != y_true[:, k])
+        assert report["f1"][k] == pytest.approx(2 * tp / (2 * tp + wrong))
+    assert np.isnan(report["auroc"][3]) and report["f1"][3] == 0.0

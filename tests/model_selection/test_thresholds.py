@@ -1,5 +1,9 @@
 import numpy as np
 import pytest
+from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, ShuffleSplit, cross_validate
@@ -7,15 +11,10 @@ from sklearn.multioutput import MultiOutputClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
-
 from sklearn_ecg.classes import scored_classes
-from sklearn_ecg.metrics import challenge_metric, g_beta_measure, make_cinc_scorers
+from sklearn_ecg.metrics import challenge_metric, g_beta_measure, make_cinc_scorers, stacked_label_metric
 from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds, tune_thresholds
 
 
@@ -80,6 +79,17 @@ class TestTuneThresholds:
         thresholds, score = tune_thresholds(y, tuner.oof_proba_, classes=CODES, n_passes=3)
         np.testing.assert_array_equal(thresholds, tuner.thresholds_)
         assert score == tuner.best_score_
+
+    @pytest.mark.parametrize("scoring", ["challenge", "g2"])
+    def test_a_prebuilt_metric_tunes_as_its_name(self, scoring):
+        X, y = three_labels(150)
+        proba = _tuner().fit(X, y).oof_proba_
+        metric = stacked_label_metric(scoring, n_columns=3, classes=CODES)
+        by_name = tune_thresholds(y, proba, scoring=scoring, classes=CODES)
+        # classes and year are not used with a prebuilt metric: the wrong year changes nothing.
+        prebuilt = tune_thresholds(y, proba, scoring=metric, year=2021)
+        np.testing.assert_array_equal(prebuilt[0], by_name[0])
+        assert prebuilt[1] == by_name[1]
 
     @settings(max_examples=40, deadline=None)
     @given(

@@ -7,7 +7,6 @@ import torch.nn.functional as F
 from sklearn_ecg.nn import DINOHead, DINOLoss, SelfDistillation, build_encoder
 
 
-
 def test_head_scores_are_cosines_to_unit_prototypes():
     torch.manual_seed(0)
     head = DINOHead(32, n_prototypes=10)

@@ -4,7 +4,6 @@ import torch
 from sklearn_ecg.nn import ENCODER_PRESETS, SEResNet, XResNet1d, build_encoder, load_encoder_state
 
 
-
 @pytest.mark.parametrize("kind, cls", [("xresnet1d", XResNet1d), ("se_resnet", SEResNet)])
 def test_build_encoder_kinds_and_sizes(kind, cls):
     sizes = {size: build_encoder(kind, size, in_channels=5) for size in ENCODER_PRESETS[kind]}

@@ -4,7 +4,6 @@ import torch
 from sklearn_ecg.nn import SEResNet, build_encoder
 
 
-
 @pytest.mark.parametrize("size", ["tiny", "small", "paper"])
 def test_any_spectrogram_size_gives_fixed_embedding(size):
     encoder = build_encoder("se_resnet", size, in_channels=4)

@@ -5,7 +5,6 @@ from torch import nn
 from sklearn_ecg.nn import XResNet1d, build_encoder
 
 
-
 @pytest.mark.parametrize("size", ["tiny", "small", "paper"])
 def test_any_length_gives_fixed_embedding(size):
     encoder = build_encoder("xresnet1d", size, in_channels=3)

@@ -1,103 +1,8 @@
 import numpy as np
 import pytest
-import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_ecg.preprocessing import WindowCropper, aggregate_windows, random_crops, sliding_windows
-
-
-@settings(max_examples=40, deadline=None)
-@given(n_times=st.integers(1, 120), window=st.integers(1, 40), step=st.integers(1, 40), n_records=st.integers(1, 4))
-def test_sliding_windows_cover_every_sample(n_times, window, step, n_records):
-    X = np.random.default_rng(n_times).normal(size=(n_records, 2, n_times)).astype(np.float32)
-    windows, record_index = sliding_windows(X, window, step)
-    per_record = len(windows) // n_records
-    assert windows.shape == (n_records * per_record, 2, window) and windows.dtype == np.float32
-    np.testing.assert_array_equal(record_index, np.repeat(np.arange(n_records), per_record))
-    if n_times < window:
-        assert per_record == 1
-        np.testing.assert_array_equal(windows[:, :, :n_times], X)
-        assert not windows[:, :, n_times:].any()
-        return
-    # Recover each window's start from record 0 and check it is a slice of every record.
-    starts = []
-    for k in range(per_record):
-        matches = [s for s in range(n_times - window + 1) if np.array_equal(X[0, :, s:s + window], windows[k])]
-        starts.append(matches[0])
-        for r in range(n_records):
-            np.testing.assert_array_equal(windows[r * per_record + k], X[r, :, starts[-1]:starts[-1] + window])
-    expected = list(range(0, n_times - window + 1, step))
-    if expected[-1] != n_times - window:
-        expected.append(n_times - window)
-    assert starts == expected
-
-
-def test_sliding_windows_reject_bad_arguments():
-    with pytest.raises(ValueError, match="3-D"):
-        sliding_windows(np.zeros((2, 10)), 4, 2)
-    with pytest.raises(ValueError, match="step"):
-        sliding_windows(np.zeros((2, 1, 10)), 4, 0)
-
-
-@pytest.mark.parametrize("how, reduce", [("mean", np.mean), ("max", np.max)])
-def test_aggregate_windows_matches_a_loop(how, reduce):
-    rng = np.random.default_rng(0)
-    record_index = rng.permutation(np.repeat(np.arange(5), [1, 3, 2, 4, 1]))  # unsorted
-    values = rng.normal(size=(len(record_index), 3, 2)).astype(np.float32)
-    aggregated = aggregate_windows(values, record_index, 5, how=how)
-    expected = np.stack([reduce(values[record_index == r], axis=0) for r in range(5)])
-    assert aggregated.dtype == np.float32
-    np.testing.assert_allclose(aggregated, expected, rtol=1e-6, atol=1e-7)
-
-
-def test_aggregated_sliding_windows_recover_a_per_record_mean():
-    X = np.random.default_rng(1).normal(size=(6, 12, 100))
-    windows, record_index = sliding_windows(X, 25, 25)
-    np.testing.assert_allclose(aggregate_windows(windows.mean(axis=(1, 2)), record_index, 6), X.mean(axis=(1, 2)))
-
-
-@pytest.mark.parametrize("record_index, match", [
-    (np.array([0, 0, 2]), "Records \\[1\\] have no window"),
-    (np.array([0, 1, 3]), "lie in"),
-    (np.array([0, -1, 2]), "lie in"),
-    (np.array([0.0, 1.0, 2.0]), "integers"),
-])
-def test_aggregate_windows_rejects_bad_record_index(record_index, match):
-    with pytest.raises(ValueError, match=match):
-        aggregate_windows(np.ones((3, 2)), record_index, 3)
-
-
-@settings(max_examples=30, deadline=None)
-@given(n_times=st.integers(1, 60), window=st.integers(1, 40), seed=st.integers(0, 2**16))
-def test_random_crops_are_windows_of_each_item(n_times, window, seed):
-    x = torch.randn(5, 3, n_times, dtype=torch.float64)
-    before = x.clone()
-    crops = random_crops(x, window, torch.Generator().manual_seed(seed))
-    assert crops.shape == (5, 3, window)
-    torch.testing.assert_close(x, before, rtol=0, atol=0)
-    torch.testing.assert_close(crops, random_crops(x, window, torch.Generator().manual_seed(seed)), rtol=0, atol=0)
-    if n_times <= window:
-        torch.testing.assert_close(crops[..., :n_times], x, rtol=0, atol=0)
-        assert not crops[..., n_times:].any()
-        return
-    for item, crop in zip(x, crops):
-        assert any(torch.equal(item[:, s:s + window], crop) for s in range(n_times - window + 1))
-
-
-def test_random_crops_start_uniformly():
-    x = torch.arange(10.0).repeat(4000, 1, 1)
-    starts = random_crops(x, 7, torch.Generator().manual_seed(0))[:, 0, 0]
-    counts = torch.bincount(starts.long(), minlength=4)
-    assert len(counts) == 4 and (counts > 850).all()  # 1000 expected per start
-
-
-def test_random_crops_reject_bad_input():
-    with pytest.raises(ValueError, match="3-D"):
-        random_crops(torch.zeros(2, 10), 4, torch.Generator())
-    with pytest.raises(ValueError, match="window"):
-        random_crops(torch.zeros(2, 1, 10), 0, torch.Generator())
+from sklearn_ecg.preprocessing import WindowCropper
 
 
 @pytest.mark.parametrize("position, expected", [
@@ -108,12 +13,14 @@ def test_window_cropper_crops(position, expected):
     np.testing.assert_array_equal(WindowCropper(4, position=position).fit_transform(X)[0, 0], expected)
 
 
+
 @pytest.mark.parametrize("position, expected", [
     ("start", [0, 1, 2, 0, 0, 0]), ("center", [0, 0, 1, 2, 0, 0]),
 ])
 def test_window_cropper_pads(position, expected):
     X = np.arange(3.0).reshape(1, 1, 3)
     np.testing.assert_array_equal(WindowCropper(6, position=position).fit_transform(X)[0, 0], expected)
+
 
 
 def test_window_cropper_rejects_bad_window():

@@ -2,48 +2,35 @@ import pickle
 from unittest import mock
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
+from _multilabel_cases import FUSION_MULTILABEL_ONLY
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, cross_validate
-from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.exceptions import DeviceWarning
 
 from sklearn_ecg.datasets import make_synthetic_ecg
-from sklearn_ecg.fusion import GatedFusionClassifier
+from sklearn_ecg.fusion import GatedFusionClassifier, make_fusion_branches
 from sklearn_ecg.metrics import make_cinc_scorers
 from sklearn_ecg.model_selection import MultilabelStratifiedKFold
-from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
+from sklearn_ecg.preprocessing import LeadStandardizer
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
 # Tiny encoders, one pretraining epoch, short signals: every fit takes seconds.
 PRETRAIN = dict(size="tiny", n_local_crops=1, n_prototypes=16, batch_size=16, max_epochs=1)
 FAST = dict(hidden_size=16, max_epochs=2, batch_size=16, crops_per_record=2)
 
-_MULTILABEL_ONLY = {
-    "check_estimators_dtypes": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
-    "check_fit2d_1feature": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
-    "check_classifier_data_not_an_array": "the check's target has labels {1, 2}, not 0/1",
-    "check_classifiers_classes": "the check fits 1-D targets; Y must be a 2-D indicator matrix",
-    "check_classifiers_train": "the check fits 1-D targets; Y must be a 2-D indicator matrix",
-    "check_decision_proba_consistency": "the check fits a 1-D target; Y must be 2-D",
-    "check_classifier_not_supporting_multiclass": "refuses multiclass, but as non multi-label, "
-    "not with the binary-only message the check wants",
-}
 _N_FEATURES_REASON = (
     "signals may have any length (sliding windows), so there is no fixed number of input "
     "features; the lead count is checked instead (n_leads_in_)"
 )
 
 
-def _expected_failures(estimator):
-    if estimator.branches is None:
-        return _MULTILABEL_ONLY
-    return dict(_MULTILABEL_ONLY, check_n_features_in=_N_FEATURES_REASON,
-                check_n_features_in_after_fitting=_N_FEATURES_REASON)
+_EXPECTED_FAILURES = dict(FUSION_MULTILABEL_ONLY, check_n_features_in=_N_FEATURES_REASON,
+                          check_n_features_in_after_fitting=_N_FEATURES_REASON)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,15 +46,13 @@ def one_torch_thread():
 @parametrize_with_checks(
     [
         # at_least_one=False: the checks expect predict to be predict_proba >= 0.5.
-        GatedFusionClassifier(hidden_size=4, max_epochs=1, validation_fraction=None, at_least_one=False,
-                              random_state=0),
         GatedFusionClassifier(
             branches=[("time", SelfKDPretrainer(**PRETRAIN))], pretraining=None, window=8,
             crops_per_record=1, hidden_size=4, max_epochs=1, validation_fraction=None,
             at_least_one=False, random_state=0,
         ),
     ],
-    expected_failed_checks=_expected_failures,
+    expected_failed_checks=lambda estimator: _EXPECTED_FAILURES,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -79,12 +64,7 @@ def data():
 
 
 def _branches(**pretrain):
-    params = dict(PRETRAIN, **pretrain)
-    return [
-        ("time", SelfKDPretrainer(modality="time", **params)),
-        ("spectrogram", make_pipeline(STFTSpectrogram(), LeadStandardizer(common_scale=True),
-                                      SelfKDPretrainer(modality="spectrogram", **params))),
-    ]
+    return make_fusion_branches(**dict(PRETRAIN, **pretrain))
 
 
 def _model(**params):
@@ -251,56 +231,6 @@ def test_class_without_positive_example_still_fits_and_predicts(data):
     assert model.net_.criterion_.pos_weight[3] == 1.0
 
 
-def test_balanced_pos_weight_is_negatives_over_positives(data):
-    features = np.random.default_rng(0).normal(size=(48, 6))
-    model = GatedFusionClassifier(pos_weight="balanced", validation_fraction=None, max_epochs=1,
-                                  random_state=0).fit(features, data.y)
-    positives = data.y.sum(axis=0)
-    np.testing.assert_allclose(model.net_.criterion_.pos_weight.numpy(), (48 - positives) / positives, rtol=1e-6)
-
-
-def test_frozen_features_with_explicit_block_sizes(data):
-    union = FeatureUnion([("time", SelfKDPretrainer(modality="time", random_state=0, **PRETRAIN)),
-                          ("spectrogram", make_pipeline(STFTSpectrogram(), SelfKDPretrainer(
-                              modality="spectrogram", random_state=0, **PRETRAIN)))])
-    model = GatedFusionClassifier(modalities={"time": 64, "spectrogram": 32}, random_state=0, **FAST)
-    pipe = make_pipeline(union, model).fit(data.X, data.y)
-    assert list(model.modality_names_) == ["time", "spectrogram"]
-    np.testing.assert_array_equal(model.modality_columns_["spectrogram"], np.arange(64, 96))
-    assert pipe[-1].gate_weights(pipe[:-1].transform(data.X)).shape == (48, 2)
-
-
-def test_frozen_features_read_modalities_from_column_prefixes(data):
-    rng = np.random.default_rng(0)
-    columns = [f"time__e{i}" for i in range(5)] + [f"spectrogram__e{i}" for i in range(3)]
-    features = pd.DataFrame(rng.normal(size=(48, 8)), columns=columns)
-    model = GatedFusionClassifier(random_state=0, **FAST).fit(features, data.y)
-    assert list(model.modality_names_) == ["time", "spectrogram"]
-    np.testing.assert_array_equal(model.feature_names_in_, columns)
-    with pytest.warns(UserWarning, match="feature names"):
-        from_numpy = model.predict(features.to_numpy())
-    np.testing.assert_array_equal(model.predict(features), from_numpy)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="known gap: STFTSpectrogram has no get_feature_names_out (3-D output), so "
-                          "the FeatureUnion cannot name the spectrogram branch's columns")
-def test_frozen_features_from_a_pandas_feature_union(data):
-    union = FeatureUnion([("time", SelfKDPretrainer(modality="time", random_state=0, **PRETRAIN)),
-                          ("spectrogram", make_pipeline(STFTSpectrogram(), SelfKDPretrainer(
-                              modality="spectrogram", random_state=0, **PRETRAIN)))])
-    pipe = make_pipeline(union, GatedFusionClassifier(random_state=0, **FAST))
-    pipe.set_output(transform="pandas").fit(data.X, data.y)
-    assert list(pipe[-1].modality_names_) == ["time", "spectrogram"]
-
-
-def test_numpy_features_without_names_are_one_modality(data):
-    features = np.random.default_rng(0).normal(size=(48, 6))
-    model = GatedFusionClassifier(random_state=0, **FAST).fit(features, data.y)
-    assert list(model.modality_names_) == ["features"]
-    np.testing.assert_allclose(model.gate_weights(features), 1.0)
-
-
 def test_cross_validate_with_challenge_scorers(data):
     # The scorers read the challenge codes off the model's classes_.
     pipe = make_pipeline(LeadStandardizer(), _model(max_epochs=1, classes=data.classes))
@@ -339,16 +269,16 @@ def test_bad_signals_at_prediction_are_named(fitted, data, X_change, match):
     (lambda Y: Y, dict(threshold="tuned", validation_fraction=None), "validation_fraction"),
     (lambda Y: Y, dict(pos_weight=[1.0]), "pos_weight"),
     (lambda Y: Y, dict(lr=1e-6), "min_lr"),
-    (lambda Y: Y, dict(modalities={"a": 3}), "modalities applies to feature input"),
+    (lambda Y: Y, dict(branches=[]), "non-empty list"),
 ])
 def test_bad_targets_and_options_are_named(data, Y_change, params, match):
     with pytest.raises(ValueError, match=match):
         _model(pretraining=None, max_epochs=1, **params).fit(data.X, Y_change(data.y))
 
 
-def test_feature_mode_refuses_signals(data):
-    with pytest.raises(ValueError, match="Pass branches"):
-        GatedFusionClassifier().fit(data.X, data.y)
+def test_prefit_needs_given_branches(data):
+    with pytest.raises(ValueError, match="unfitted"):
+        GatedFusionClassifier(pretraining="prefit").fit(data.X, data.y)
 
 
 def test_duplicate_branch_names_are_refused(data):
@@ -357,9 +287,37 @@ def test_duplicate_branch_names_are_refused(data):
         _model(branches=branches).fit(data.X, data.y)
 
 
-def test_quiet_by_default_verbose_prints(data, capsys):
-    features = np.random.default_rng(0).normal(size=(48, 6))
-    GatedFusionClassifier(max_epochs=1, random_state=0).fit(features, data.y)
-    assert capsys.readouterr().out == ""
-    GatedFusionClassifier(max_epochs=1, random_state=0, verbose=1).fit(features, data.y)
-    assert "valid_loss" in capsys.readouterr().out
+@pytest.mark.slow
+def test_defaults_build_and_train_the_papers_two_branches():
+    # As a new user would: 12-lead signals of 1,000 samples, no branches given.
+    signals = make_synthetic_ecg(16, duration=10.0, random_state=0)
+    model = GatedFusionClassifier(random_state=0, max_epochs=1).fit(signals.X, signals.y)
+    assert list(model.modality_names_) == ["time", "spectrogram"]
+    assert model.predict_proba(signals.X).shape == signals.y.shape
+    # The branches are make_fusion_branches' with the classifier's window and options, seeded from it.
+    def settings(branch):
+        return {key: value for key, value in branch.get_params().items()
+                if "random_state" not in key and key != "steps" and not hasattr(value, "get_params")}
+
+    for (name, expected), fitted in zip(make_fusion_branches(window=250), model.named_branches_.values()):
+        assert settings(fitted) == settings(expected), name
+    assert model.named_branches_["spectrogram"][-1].window == 21
+    assert model.get_params(deep=True).keys() == model.get_params(deep=False).keys()  # no nested branches
+
+
+def test_prediction_leaves_the_fitted_model_unchanged(fitted, data):
+    model = fitted[-1]
+
+    def state():
+        module = model.net_.module_
+        weights = {key: value.clone() for key, value in module.state_dict().items()}
+        return sorted(vars(model)), weights, [m.training for m in module.modules()], model.net_.device
+
+    names, weights, modes, device = state()
+    fitted.predict_proba(data.X[:5])
+    with mock.patch("sklearn_ecg.base._is_on", lambda module, device: False):  # as if fitted on another device
+        model.gate_weights(fitted[:-1].transform(data.X[:5]))
+    after_names, after_weights, after_modes, after_device = state()
+    assert (after_names, after_modes, after_device) == (names, modes, device)
+    for key, value in weights.items():
+        assert torch.equal(after_weights[key], value), key

@@ -1,0 +1,133 @@
+import pickle
+from unittest import mock
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+
+from sklearn_ecg.base import BaseTorchEstimator, SeededNet
+from sklearn_ecg.base import _resolve_device as resolve_device
+
+
+def test_resolve_device_auto_follows_cuda_availability():
+    with mock.patch.object(torch.cuda, "is_available", lambda: False):
+        assert resolve_device("auto") == "cpu"
+    with mock.patch.object(torch.cuda, "is_available", lambda: True):
+        assert resolve_device("auto") == "cuda"
+    assert resolve_device("cpu") == "cpu"
+
+
+@pytest.mark.parametrize("device, match", [("cuda", "CUDA is not available"), ("gpu", "not a torch device")])
+def test_resolve_device_rejects_unusable_devices(device, match):
+    with mock.patch.object(torch.cuda, "is_available", lambda: False):
+        with pytest.raises(ValueError, match=match):
+            resolve_device(device)
+
+
+class _Holder(BaseTorchEstimator):
+    _torch_attributes = ("module_", "alias_")
+
+    def __init__(self, *, size=3, lr=0.1, max_epochs=2, batch_size=4, device="cpu", verbose=0):
+        self.size = size
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.device = device
+        self.verbose = verbose
+
+    def fit(self):
+        self.module_ = torch.nn.Linear(self.size, 2)
+        self.alias_ = self.module_  # shared objects must stay shared
+        self.other_ = [1, 2]
+        return self
+
+
+def test_pickle_keeps_torch_state_and_sharing_and_leaves_the_original_alone():
+    holder = _Holder().fit()
+    loaded = pickle.loads(pickle.dumps(holder))
+    assert loaded.alias_ is loaded.module_ and loaded.other_ == [1, 2]
+    torch.testing.assert_close(loaded.module_.weight, holder.module_.weight)
+    assert "module_" in vars(holder)  # pickling did not strip the live object
+
+
+def test_gpu_tensors_come_back_on_cpu_without_gpu():
+    holder = _Holder().fit()
+    # Simulate tensors saved from a GPU: every storage carries a CUDA tag.
+    with mock.patch.object(torch.serialization, "location_tag", lambda storage: "cuda:0"):
+        data = pickle.dumps(holder)
+    with mock.patch.object(torch.cuda, "is_available", lambda: False):
+        loaded = pickle.loads(data)
+    assert loaded.module_.weight.device.type == "cpu"
+    torch.testing.assert_close(loaded.module_.weight, holder.module_.weight)
+
+
+def test_unfitted_estimator_pickles_without_torch_state():
+    loaded = pickle.loads(pickle.dumps(_Holder(size=5)))
+    assert loaded.size == 5 and not hasattr(loaded, "module_")
+
+
+def test_net_draws_initial_weights_loaders_and_generator_from_the_random_state_in_order():
+    state = torch.get_rng_state()
+    nets = [
+        _Holder()._build_net(torch.nn.Linear, np.random.RandomState(seed), criterion=torch.nn.MSELoss,
+                             module__in_features=3, module__out_features=1).initialize()
+        for seed in (0, 0, 1)
+    ]
+    assert torch.equal(torch.get_rng_state(), state)  # nothing drawn from torch's global generator
+    assert isinstance(nets[0], SeededNet) and nets[0].device == "cpu" and nets[0].lr == 0.1
+    first, again, other = (net.module_.weight for net in nets)
+    assert torch.equal(first, again) and not torch.equal(first, other)
+    rng = np.random.RandomState(0)
+    seeds = [rng.randint(0, 2**63 - 1, dtype=np.int64) for _ in range(4)]  # init, train, valid, net
+    assert nets[0].init_seed == seeds[0]
+    assert nets[0].iterator_train__generator.initial_seed() == seeds[1]
+    assert nets[0].iterator_valid__generator.initial_seed() == seeds[2]
+    assert nets[0].generator.initial_seed() == seeds[3]
+    # A module given built keeps its weights: no seed is drawn for it.
+    built = _Holder()._build_net(torch.nn.Linear(3, 1), np.random.RandomState(0), seeded_iterators=("train",),
+                                 criterion=torch.nn.MSELoss)
+    assert built.init_seed is None and built.iterator_train__generator.initial_seed() == seeds[0]
+    assert built.generator.initial_seed() == seeds[1]
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_default_callbacks_schedule_early_stopping_and_progress(verbose):
+    schedule = LRScheduler()
+    callbacks = _Holder(verbose=verbose)._default_callbacks(schedule, extra=[("x", None)], patience=3,
+                                                            monitor="valid_loss", load_best=True)
+    names = ["lr_schedule", "x", "early_stopping"] + (["progress"] if verbose else [])
+    assert [name for name, _ in callbacks] == names
+    assert callbacks[0][1] is schedule
+    stopping = dict(callbacks)["early_stopping"]
+    assert isinstance(stopping, EarlyStopping)
+    assert (stopping.monitor, stopping.patience, stopping.load_best) == ("valid_loss", 3, True)
+    assert isinstance(dict(callbacks).get("progress", ProgressBar()), ProgressBar)
+    assert [name for name, _ in _Holder()._default_callbacks(schedule)] == ["lr_schedule"]
+
+
+def test_inference_leaves_the_fitted_module_alone():
+    holder = _Holder().fit()
+    module = holder.module_.train()
+    with holder._inference(module) as (used, device):
+        assert used is module and device == torch.device("cpu") and not used.training
+        assert not torch.is_grad_enabled()
+    assert module.training  # the mode it had
+    # On another device than the module's, a copy is moved there; the fitted module stays.
+    with mock.patch("sklearn_ecg.base._is_on", lambda module, device: False):
+        with holder._inference(module) as (used, _):
+            assert used is not module
+            torch.testing.assert_close(used.weight, module.weight)
+    with mock.patch.object(torch.cuda, "is_available", lambda: False):
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            with holder.set_params(device="cuda")._inference(module):
+                pass
+
+
+def test_history_is_the_nets():
+    holder = _Holder()
+    assert not hasattr(holder, "history_")
+    holder.net_ = holder._build_net(torch.nn.Linear, np.random.RandomState(0), criterion=torch.nn.MSELoss,
+                                    module__in_features=3, module__out_features=1, train_split=None)
+    holder.net_.fit(np.zeros((8, 3), np.float32), np.zeros((8, 1), np.float32))
+    assert holder.history_ is holder.net_.history and len(holder.history_) == 2
