@@ -165,7 +165,7 @@ def stft_padding(n_times, nperseg, hop):
 
 
 def padded_stft_magnitude(signals, window, nfft, hop, out=None):
-    """|STFT| of signals already padded by :func:`stft_padding`, into ``out`` if given.
+    """STFT magnitude of signals already padded by :func:`stft_padding`, into ``out`` if given.
 
     The engine of :func:`stft_magnitude`, for callers that pad into a buffer
     of their own (``STFTSpectrogram.transform`` reuses one across chunks).
