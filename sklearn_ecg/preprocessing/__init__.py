@@ -6,7 +6,7 @@ from ._lead_masker import LeadMasker
 from ._resample import Resampler
 from ._spectrogram import STFTSpectrogram, stft_magnitude
 from ._standardize import LeadStandardizer
-from ._windows import WindowCropper, aggregate_windows, random_crops, sliding_windows
+from ._windows import WindowCropper, aggregate_windows, random_crops, segment_pairs, sliding_windows
 
 __all__ = [
     "BandpassFilter",
@@ -17,6 +17,7 @@ __all__ = [
     "WindowCropper",
     "aggregate_windows",
     "random_crops",
+    "segment_pairs",
     "sliding_windows",
     "stft_magnitude",
 ]
