@@ -3,6 +3,7 @@
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # Model sizes. "paper" is the encoder of Oh et al. (2022), fairseq-signals'
@@ -33,24 +34,30 @@ class _ConvFeatureExtractor(nn.Sequential):
 
 
 class _ConvPositionalEncoding(nn.Module):
-    """Grouped, weight-normalised convolution over frames whose output is added to them."""
+    """Grouped convolution over frames, weight-normalised per kernel position, then GELU.
+
+    The weight is ``gain * direction / norm(direction)``, the norm taken
+    over output and input channels at each kernel position (wav2vec 2.0's
+    ``weight_norm(dim=2)``). It is written out rather than taken from
+    ``torch.nn.utils.parametrizations``, whose modules cannot be pickled.
+    """
 
     def __init__(self, width, kernel_size, groups):
         super().__init__()
-        conv = nn.Conv1d(width, width, kernel_size, padding=kernel_size // 2, groups=groups)
-        nn.init.normal_(conv.weight, mean=0.0, std=math.sqrt(4.0 / (kernel_size * width)))
-        nn.init.zeros_(conv.bias)
-        self.conv = nn.utils.parametrizations.weight_norm(conv, name="weight", dim=2)
-        # An even kernel with padding k // 2 yields one frame too many.
-        self.trim = 1 if kernel_size % 2 == 0 else 0
-        self.activation = nn.GELU()
+        direction = torch.empty(width, width // groups, kernel_size)
+        nn.init.normal_(direction, mean=0.0, std=math.sqrt(4.0 / (kernel_size * width)))
+        self.direction = nn.Parameter(direction)
+        self.gain = nn.Parameter(direction.norm(dim=(0, 1), keepdim=True))
+        self.bias = nn.Parameter(torch.zeros(width))
+        self.groups = groups
 
     def forward(self, x):
         """(batch, frames, width) -> (batch, frames, width)."""
-        h = self.conv(x.transpose(1, 2))
-        if self.trim:
-            h = h[..., :-self.trim]
-        return self.activation(h).transpose(1, 2)
+        weight = self.gain * self.direction / self.direction.norm(dim=(0, 1), keepdim=True)
+        kernel_size = weight.shape[-1]
+        h = F.conv1d(x.transpose(1, 2), weight, self.bias, padding=kernel_size // 2, groups=self.groups)
+        # An even kernel with padding k // 2 yields one frame too many.
+        return F.gelu(h[..., :x.shape[1]]).transpose(1, 2)
 
 
 class ECGTransformer(nn.Module):

@@ -15,7 +15,9 @@ def span_mask(shape, generator, *, mask_prob=0.65, span=10, min_spans=2, device=
     span starts (``u`` uniform, one draw for the batch) are drawn without
     replacement per row, each masks ``span`` frames (cut at the end of the
     row); then rows with more masked frames than the least-masked one lose
-    masked frames at random, so that every row has as many.
+    masked frames at random, so that every row has as many. At the paper's
+    settings a row of 156 frames has about 49 % of them masked alone, 38 %
+    in a batch of 32 rows.
 
     Parameters
     ----------
