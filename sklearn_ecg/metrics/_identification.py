@@ -48,7 +48,8 @@ def identification_accuracy(embeddings, groups, *, gallery=None, probe=None, top
     >>> identification_accuracy(embeddings, patients, top_k=2)
     1.0
     """
-    embeddings = check_array(embeddings, input_name="embeddings")
+    # float64: float32 cosine distances of similar embeddings tie often.
+    embeddings = check_array(embeddings, dtype=np.float64, input_name="embeddings")
     groups = np.asarray(groups)
     if groups.shape != (len(embeddings),):
         raise ValueError(f"groups must have shape ({len(embeddings)},), got {groups.shape}.")

@@ -108,3 +108,13 @@ def test_bad_embeddings_are_named():
         identification_accuracy(np.full((4, 2), np.nan), [0, 1, 0, 1])
     with pytest.raises(ValueError, match=r"groups must have shape \(4,\)"):
         identification_accuracy(np.eye(4), [0, 1, 0])
+
+
+def test_float32_embeddings_are_compared_in_float64():
+    # Nearly parallel float32 embeddings: their float32 cosine distances tie.
+    rng = np.random.default_rng(0)
+    base = rng.random(64)
+    gallery = (base + 1e-4 * rng.standard_normal((20, 64))).astype(np.float32)
+    probe = (gallery + 1e-6 * rng.standard_normal((20, 64))).astype(np.float32)
+    embeddings, groups = np.concatenate([gallery, probe]), np.tile(np.arange(20), 2)
+    assert identification_accuracy(embeddings, groups) == 1.0
