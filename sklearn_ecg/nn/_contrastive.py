@@ -43,6 +43,11 @@ class ContrastivePretrainingNetwork(nn.Module):
     cmsc_weight : float, default=1.0
     diversity_weight : float, default=0.1
     feature_penalty_weight : float, default=10.0
+    projection_dim : int or None, default=None
+        If set, CMSC compares the embeddings after a projection head
+        (linear, ReLU, linear to ``projection_dim``; SimCLR's head), which
+        is then dropped with the objective. None: the embeddings
+        themselves, as the paper. Needs ``encoder.out_features``.
     **wav2vec2_params
         Arguments of :class:`Wav2Vec2Objective` other than the sizes, e.g.
         ``mask_prob=0.65``, ``n_negatives=100``, ``codebook_entries=320``;
@@ -54,6 +59,8 @@ class ContrastivePretrainingNetwork(nn.Module):
         The encoder being pretrained (what a downstream model keeps).
     wav2vec2 : Wav2Vec2Objective or None
         Parts used only in pretraining; None for ``"cmsc"``.
+    projection : torch.nn.Module or None
+        The CMSC projection head, used only in pretraining.
 
     Examples
     --------
@@ -79,6 +86,7 @@ class ContrastivePretrainingNetwork(nn.Module):
         cmsc_weight=1.0,
         diversity_weight=0.1,
         feature_penalty_weight=10.0,
+        projection_dim=None,
         **wav2vec2_params,
     ):
         super().__init__()
@@ -98,6 +106,10 @@ class ContrastivePretrainingNetwork(nn.Module):
             Wav2Vec2Objective(encoder.conv_channels, encoder.out_features, **wav2vec2_params)
             if uses_w2v else None
         )
+        self.projection = None
+        if projection_dim is not None:
+            width = encoder.out_features
+            self.projection = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, projection_dim))
         self.lead_masking = RandomLeadMasking(lead_mask_prob) if lead_mask_prob else None
         self.cmsc_temperature = cmsc_temperature
         self.cmsc_weight = cmsc_weight
@@ -153,6 +165,8 @@ class ContrastivePretrainingNetwork(nn.Module):
             loss = torch.zeros((), device=pairs.device)
         if self.objective != "w2v":
             embeddings = context.mean(dim=1) if self.wav2vec2 is not None else self.embed(segments)
+            if self.projection is not None:
+                embeddings = self.projection(embeddings)
             embeddings = embeddings.reshape(batch, 2, -1)
             out["cmsc"] = cmsc_loss(embeddings[:, 0], embeddings[:, 1], ids, temperature=self.cmsc_temperature)
             loss = loss + self.cmsc_weight * out["cmsc"]

@@ -92,7 +92,8 @@ class GumbelVectorQuantizer(nn.Module):
         Returns
         -------
         out : dict
-            ``codes`` (..., code_dim); ``prob_perplexity``, the perplexity
+            ``codes`` (..., code_dim); ``indices`` (..., n_groups), the
+            entry chosen in each group; ``prob_perplexity``, the perplexity
             of the softmax probabilities averaged over frames, summed over
             groups (the diversity loss maximises it); ``code_perplexity``,
             the same of the chosen entries; ``temperature`` used.
@@ -111,6 +112,7 @@ class GumbelVectorQuantizer(nn.Module):
         codes = torch.einsum("ngv,gvd->ngd", onehot.to(x.dtype), self.codebook)
         return {
             "codes": codes.reshape(x.shape[:-1] + (-1,)),
+            "indices": onehot.detach().argmax(-1).reshape(x.shape[:-1] + (self.n_groups,)),
             "prob_perplexity": _perplexity(torch.softmax(logits, dim=-1).mean(dim=0)),
             "code_perplexity": _perplexity(hard.mean(dim=0)),
             "temperature": torch.tensor(temperature),

@@ -238,7 +238,7 @@ class Wav2Vec2Objective(nn.Module):
         quantized = self.quantizer(self.target_dropout(frames)[mask].reshape(batch, n_masked, -1), generator)
         targets = self.target_projection(quantized["codes"])
         predictions = self.prediction_projection(context[mask].reshape(batch, n_masked, -1))
-        logits = self._logits(predictions, targets, generator)
+        logits = self._logits(predictions, targets, quantized["indices"], generator)
         flat = logits.reshape(-1, logits.shape[-1])
         zeros = torch.zeros(len(flat), dtype=torch.long, device=flat.device)
         return {
@@ -251,14 +251,22 @@ class Wav2Vec2Objective(nn.Module):
             "context": context,
         }
 
-    def _logits(self, predictions, targets, generator):
-        """(batch, masked, 1 + n_negatives) scores, the target first."""
+    def _logits(self, predictions, targets, codes, generator):
+        """(batch, masked, 1 + n_negatives) scores, the target first.
+
+        ``codes`` (batch, masked, groups) are the quantiser's entries of the
+        targets: equal entries, equal targets.
+        """
         batch, n_masked, _ = targets.shape
         indices = sample_negative_indices(batch, n_masked, self.n_negatives, generator, targets.device)
-        negatives = targets[torch.arange(batch, device=targets.device)[:, None, None], indices]
-        candidates = torch.cat([targets[:, :, None], negatives], dim=2)
-        logits = F.cosine_similarity(predictions[:, :, None].float(), candidates.float(), dim=-1)
-        logits = logits / self.logit_temperature
-        # A negative that quantised to the target's code cannot be told apart.
-        same = (negatives == targets[:, :, None]).all(dim=-1)
-        return torch.cat([logits[..., :1], logits[..., 1:].masked_fill(same, float("-inf"))], dim=-1)
+        # Cosines of every prediction with every target of its segment, then
+        # the negatives' columns: (batch, masked, masked) is far smaller than
+        # the negatives themselves (batch, masked, n_negatives, final_dim).
+        cosines = F.normalize(predictions.float(), dim=-1, eps=1e-8) @ F.normalize(
+            targets.float(), dim=-1, eps=1e-8).transpose(1, 2)
+        logits = cosines / self.logit_temperature
+        positive = logits.diagonal(dim1=1, dim2=2)[..., None]
+        negatives = logits.gather(2, indices)
+        # A negative quantised to the target's entries cannot be told apart.
+        same = (codes[:, :, None] == codes[:, None, :]).all(dim=-1).gather(2, indices)
+        return torch.cat([positive, negatives.masked_fill(same, float("-inf"))], dim=-1)

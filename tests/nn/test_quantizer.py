@@ -8,9 +8,11 @@ def test_evaluation_picks_one_codebook_entry_per_group():
     quantizer = GumbelVectorQuantizer(8, n_groups=2, n_entries=5, code_dim=6).eval()
     x = torch.randn(4, 7, 8)
     with torch.no_grad():
-        codes = quantizer(x, torch.Generator())["codes"]
+        out = quantizer(x, torch.Generator())
         chosen = quantizer.logits(x).reshape(4, 7, 2, 5).argmax(-1)
+    codes = out["codes"]
     assert codes.shape == (4, 7, 6)
+    assert torch.equal(out["indices"], chosen)
     for group in range(2):
         expected = quantizer.codebook[group][chosen[..., group]]
         torch.testing.assert_close(codes[..., 3 * group:3 * group + 3], expected)

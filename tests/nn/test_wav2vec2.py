@@ -78,12 +78,22 @@ def test_outputs_and_diversity_definition():
     assert float(out["temperature"]) == 2.0
 
 
-def test_negatives_equal_to_the_target_are_ignored():
-    objective = _objective(n_negatives=5)
-    targets = torch.ones(2, 4, 8)  # every masked frame quantised to the same code
-    logits = objective._logits(torch.randn(2, 4, 8), targets, torch.Generator().manual_seed(0))
-    assert logits.shape == (2, 4, 6)
-    assert torch.isfinite(logits[..., 0]).all() and torch.isinf(logits[..., 1:]).all()
+def test_logits_are_cosines_over_temperature_and_ignore_negatives_with_the_targets_code():
+    objective = _objective(n_negatives=50)
+    generator = torch.Generator().manual_seed(0)
+    predictions, targets = torch.randn(2, 4, 8, generator=generator), torch.randn(2, 4, 8, generator=generator)
+    codes = torch.tensor([[[0, 1], [0, 1], [2, 1], [3, 3]]] * 2)  # targets 0 and 1 share their code
+    logits = objective._logits(predictions, targets, codes, torch.Generator().manual_seed(1))
+    indices = sample_negative_indices(2, 4, 50, torch.Generator().manual_seed(1))
+    assert logits.shape == (2, 4, 51)
+    expected = torch.cosine_similarity(predictions, targets, dim=-1) / 0.1
+    torch.testing.assert_close(logits[..., 0], expected)
+    for b, i, k in [(0, 2, 0), (1, 3, 5), (1, 0, 7)]:
+        j = indices[b, i, k]
+        same_code = {int(i), int(j)} == {0, 1}
+        value = torch.cosine_similarity(predictions[b, i], targets[b, j], dim=0) / 0.1
+        assert torch.isinf(logits[b, i, 1 + k]) if same_code else torch.isclose(logits[b, i, 1 + k], value)
+    assert torch.isinf(logits[:, :2, 1:]).any() and torch.isfinite(logits[:, 2:]).all()
 
 
 def test_feature_grad_scale_scales_only_the_extractors_gradient():
