@@ -76,7 +76,8 @@ def identification_accuracy(embeddings, groups, *, gallery=None, probe=None, top
 
 def _gallery_and_probe(embeddings, groups, gallery, probe):
     if gallery is None and probe is None:
-        from ..model_selection import GalleryProbeSplit  # model_selection imports metrics
+        # Imported here: model_selection imports metrics.
+        from ..model_selection import GalleryProbeSplit
 
         return next(GalleryProbeSplit().split(embeddings, groups=groups))
     if gallery is None or probe is None:

@@ -11,7 +11,11 @@ Encoders map a batch of time series ``(batch, leads, times)``
 from ._cmsc import cmsc_loss
 from ._contrastive import ContrastivePretrainingNetwork
 from ._dino import DINOHead, DINOLoss, SelfDistillation
-from ._ecg_transformer import ECG_TRANSFORMER_PRESETS, ECGTransformer, build_ecg_transformer
+from ._ecg_transformer import (
+    ECG_TRANSFORMER_PRESETS,
+    ECGTransformer,
+    build_ecg_transformer,
+)
 from ._factory import ENCODER_PRESETS, build_encoder, load_encoder_state
 from ._quantizer import GumbelVectorQuantizer
 from ._se_resnet import SEResNet
@@ -19,12 +23,12 @@ from ._wav2vec2 import Wav2Vec2Objective, sample_negative_indices, span_mask
 from ._xresnet1d import XResNet1d
 
 __all__ = [
+    "ECG_TRANSFORMER_PRESETS",
+    "ENCODER_PRESETS",
     "ContrastivePretrainingNetwork",
     "DINOHead",
     "DINOLoss",
     "ECGTransformer",
-    "ECG_TRANSFORMER_PRESETS",
-    "ENCODER_PRESETS",
     "GumbelVectorQuantizer",
     "SEResNet",
     "SelfDistillation",

@@ -98,6 +98,8 @@ class ContrastivePretrainingNetwork(nn.Module):
                 f"objective={objective!r} needs an ECGTransformer encoder (wav2vec 2.0 masks its frames); "
                 f"got {type(encoder).__name__}. Use objective='cmsc' with other encoders."
             )
+        if projection_dim is not None and objective == "w2v":
+            raise ValueError("projection_dim is a CMSC head; objective='w2v' has no CMSC term.")
         if wav2vec2_params and not uses_w2v:
             raise TypeError(f"objective='cmsc' takes no wav2vec 2.0 arguments, got {sorted(wav2vec2_params)}.")
         self.encoder = encoder

@@ -118,6 +118,20 @@ def test_transformer_w2v_cmsc_loss_decreases_on_a_tiny_batch():
     assert (last < 0.8 * first).all()
 
 
+def test_projection_head_is_trained_by_cmsc_and_left_out_of_embeddings():
+    encoder = build_encoder("xresnet1d", "tiny")
+    network = ContrastivePretrainingNetwork(encoder, "cmsc", projection_dim=16)
+    network(torch.randn(4, 2, 12, 100), torch.Generator().manual_seed(0))["loss"].backward()
+    assert network.projection[-1].out_features == 16
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in network.projection.parameters())
+    network.eval()
+    x = torch.randn(3, 12, 100)
+    with torch.no_grad():
+        torch.testing.assert_close(network.embed(x), encoder(x))
+    with pytest.raises(ValueError, match="projection_dim is a CMSC head"):
+        ContrastivePretrainingNetwork(_transformer(), "w2v", projection_dim=16)
+
+
 def test_embed_uses_the_encoders_segment_embedding():
     encoder = _transformer().eval()
     network = ContrastivePretrainingNetwork(encoder, "cmsc")

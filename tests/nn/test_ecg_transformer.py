@@ -4,7 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from sklearn_ecg.nn import ECG_TRANSFORMER_PRESETS, ECGTransformer, build_ecg_transformer, load_encoder_state
+from sklearn_ecg.nn import (
+    ECG_TRANSFORMER_PRESETS,
+    ECGTransformer,
+    build_ecg_transformer,
+    load_encoder_state,
+)
 
 
 def _small(**params):

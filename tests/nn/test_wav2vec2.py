@@ -3,7 +3,12 @@ import math
 import pytest
 import torch
 
-from sklearn_ecg.nn import ECGTransformer, Wav2Vec2Objective, sample_negative_indices, span_mask
+from sklearn_ecg.nn import (
+    ECGTransformer,
+    Wav2Vec2Objective,
+    sample_negative_indices,
+    span_mask,
+)
 
 
 def _runs(row):
