@@ -115,7 +115,7 @@ class GumbelVectorQuantizer(nn.Module):
             "indices": onehot.detach().argmax(-1).reshape(x.shape[:-1] + (self.n_groups,)),
             "prob_perplexity": _perplexity(torch.softmax(logits, dim=-1).mean(dim=0)),
             "code_perplexity": _perplexity(hard.mean(dim=0)),
-            "temperature": torch.tensor(temperature),
+            "temperature": torch.tensor(temperature, device=logits.device),
         }
 
 
