@@ -1,4 +1,5 @@
-"""The PhysioNet/CinC 2020 evaluation metrics, vectorised, and their scorers."""
+"""The PhysioNet/CinC 2020 evaluation metrics, vectorised, and their scorers;
+patient identification accuracy."""
 
 from ._challenge import challenge_metric, modified_confusion_matrix
 from ._classification import (
@@ -8,6 +9,7 @@ from ._classification import (
     macro_f_measure,
 )
 from ._equivalence import merge_equivalent_classes
+from ._identification import identification_accuracy
 from ._ranking import macro_auprc, macro_auroc
 from ._report import cinc_report, per_class_report
 from ._scorers import LABEL_METRICS, make_cinc_scorers, stacked_label_metric
@@ -19,6 +21,7 @@ __all__ = [
     "cinc_report",
     "f_beta_measure",
     "g_beta_measure",
+    "identification_accuracy",
     "macro_auprc",
     "macro_auroc",
     "macro_f_measure",

@@ -306,6 +306,72 @@ def sliding_windows(X, window, step):
     return windows.reshape(-1, X.shape[1], window), np.repeat(np.arange(n_records), len(starts))
 
 
+def segment_pairs(X, segment_length, *, lengths=None):
+    """Cut records into non-overlapping segments and pair consecutive ones.
+
+    Record ``i`` holds ``n_i = lengths[i] // segment_length`` whole segments,
+    starting at samples ``0, segment_length, 2 * segment_length, ...``; they
+    form the pairs (0, 1), (2, 3), ..., so that each segment is in one pair
+    (an odd last segment is left out), as the CMSC manifests of
+    fairseq-signals do. A record with fewer than two segments gives no pair:
+    it is listed in ``skipped``, for the caller to report.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_records, n_leads, n_times)
+        Records.
+    segment_length : int
+        Samples per segment (5 s in the lead-agnostic paper: 500 at 100 Hz).
+    lengths : array-like of int of shape (n_records,), default=None
+        Samples of each record that are signal, the rest of its row being
+        padding. None: all ``n_times``.
+
+    Returns
+    -------
+    pairs : ndarray of shape (n_pairs, 2, n_leads, segment_length)
+        The pairs of record 0, then those of record 1, ...; a new array of
+        the dtype of ``X``.
+    record_index : ndarray of shape (n_pairs,)
+        The record each pair comes from.
+    skipped : ndarray of shape (n_skipped,)
+        Indices of the records too short for a pair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ecg.nn.functional import segment_pairs
+    >>> X = np.arange(24.0).reshape(2, 1, 12)
+    >>> pairs, record_index, skipped = segment_pairs(X, 3, lengths=[12, 5])
+    >>> pairs[:, :, 0, 0], record_index, skipped
+    (array([[0., 3.],
+           [6., 9.]]), array([0, 0]), array([1]))
+    """
+    X = np.asarray(X)
+    segment_length = _positive_int(segment_length, "segment_length")
+    if X.ndim != 3:
+        raise ValueError(f"X must be 3-D (n_records, n_leads, n_times), got shape {X.shape}.")
+    n_records, n_leads, n_times = X.shape
+    if lengths is None:
+        lengths = np.full(n_records, n_times)
+    lengths = np.asarray(lengths)
+    if lengths.shape != (n_records,) or not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths must be integers of shape ({n_records},), got {lengths.dtype} of shape "
+                         f"{lengths.shape}.")
+    if np.any((lengths < 0) | (lengths > n_times)):
+        raise ValueError(f"lengths must lie in [0, {n_times}] (the samples of a row).")
+    n_pairs = lengths // (2 * segment_length)
+    record_index = np.repeat(np.arange(n_records), n_pairs)
+    # Pair k of a record starts at 2 k segment_length; its two segments are
+    # the first and second halves of that stretch.
+    first_pair = np.concatenate([[0], np.cumsum(n_pairs)[:-1]])
+    offsets = (np.arange(len(record_index)) - first_pair[record_index]) * 2 * segment_length
+    pairs = np.empty((len(record_index), 2, n_leads, segment_length), dtype=X.dtype)
+    for k, (record, offset) in enumerate(zip(record_index, offsets)):
+        stretch = X[record, :, offset:offset + 2 * segment_length]
+        pairs[k] = stretch.reshape(n_leads, 2, segment_length).transpose(1, 0, 2)
+    return pairs, record_index, np.flatnonzero(n_pairs == 0)
+
+
 def aggregate_windows(values, record_index, n_records, how="mean"):
     """Combine per-window values into one value per record.
 

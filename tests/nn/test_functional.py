@@ -4,7 +4,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sklearn_ecg.nn.functional import aggregate_windows, batched_forward, random_crops, sliding_windows, stft_magnitude
+from sklearn_ecg.nn.functional import (
+    aggregate_windows,
+    batched_forward,
+    random_crops,
+    segment_pairs,
+    sliding_windows,
+    stft_magnitude,
+)
 from sklearn_ecg.preprocessing import STFTSpectrogram
 
 
@@ -206,3 +213,44 @@ def test_batched_forward_keeps_tuple_outputs():
     torch.testing.assert_close(doubled, x * 2)
     with pytest.raises(ValueError, match="batch_size"):
         batched_forward(two_outputs, x, 0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 40), min_size=1, max_size=6),
+    segment_length=st.integers(1, 9),
+)
+def test_segment_pairs_are_consecutive_segments_of_each_record(lengths, segment_length):
+    n_times = max(lengths)
+    X = np.arange(len(lengths) * 2 * n_times, dtype=np.float32).reshape(len(lengths), 2, n_times)
+    pairs, record_index, skipped = segment_pairs(X, segment_length, lengths=np.array(lengths))
+    n_pairs = [length // (2 * segment_length) for length in lengths]
+    assert pairs.shape == (sum(n_pairs), 2, 2, segment_length) and pairs.dtype == X.dtype
+    np.testing.assert_array_equal(record_index, np.repeat(np.arange(len(lengths)), n_pairs))
+    np.testing.assert_array_equal(skipped, [i for i, n in enumerate(n_pairs) if n == 0])
+    for k, record in enumerate(record_index):
+        start = 2 * segment_length * (k - np.searchsorted(record_index, record))
+        np.testing.assert_array_equal(pairs[k, 0], X[record, :, start:start + segment_length])
+        np.testing.assert_array_equal(pairs[k, 1], X[record, :, start + segment_length:start + 2 * segment_length])
+
+
+def test_segment_pairs_of_ten_second_records_and_short_ones():
+    X = np.zeros((3, 12, 1000), dtype=np.float32)
+    pairs, record_index, skipped = segment_pairs(X, 500, lengths=np.array([1000, 999, 1000]))
+    assert pairs.shape == (2, 2, 12, 500)
+    np.testing.assert_array_equal(record_index, [0, 2])
+    np.testing.assert_array_equal(skipped, [1])
+    pairs, _, skipped = segment_pairs(X, 500)
+    assert len(pairs) == 3 and skipped.size == 0
+
+
+@pytest.mark.parametrize("X, kwargs, match", [
+    (np.zeros((2, 100)), {}, "must be 3-D"),
+    (np.zeros((2, 1, 100)), {"lengths": [100]}, r"lengths must be integers of shape \(2,\)"),
+    (np.zeros((2, 1, 100)), {"lengths": [100, 101]}, r"lengths must lie in \[0, 100\]"),
+])
+def test_segment_pairs_reject_bad_input(X, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        segment_pairs(X, 10, **kwargs)
+    with pytest.raises(ValueError, match="segment_length must be a positive integer"):
+        segment_pairs(np.zeros((2, 1, 100)), 0)
