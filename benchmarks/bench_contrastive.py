@@ -184,7 +184,7 @@ def main():
     pool = pretraining_pool()
     pairs, ids, skipped = segment_pairs(pool, SEGMENT)
     if skipped.size:
-        warnings.warn(f"{skipped.size} pretraining records are shorter than two segments; skipped.")
+        warnings.warn(f"{skipped.size} pretraining records are shorter than two segments; skipped.", stacklevel=2)
     dev = load_physionet(DATA / "physionet2020-dev", fs=FS, duration=10.0)
     X_dev = dev.X
     if args.standardize:

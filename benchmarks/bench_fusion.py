@@ -67,6 +67,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _anchor import HEADER, mean_sd_rows, run_anchor, score_cells, tested_records
+from _anchor import TUNED as ANCHOR_TUNED
 from joblib import Parallel, delayed
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
@@ -77,8 +79,6 @@ from sklearn_ecg.metrics import cinc_report
 from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds, tune_thresholds
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
-
-from _anchor import HEADER, TUNED as ANCHOR_TUNED, mean_sd_rows, run_anchor, score_cells, tested_records
 
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "physionet2020-dev"
 TUNED = {False: "tuned on validation split", True: "tuned on inner {}-fold OOF, ensemble"}

@@ -15,8 +15,8 @@ Both embed a record as the mean of its 2.5 s window embeddings (50 %
 overlap). Signals are standardised per lead with the training fold's
 statistics (``LeadStandardizer``); with ``--modality spectrogram`` they then
 go through ``STFTSpectrogram`` and a per-lead standardisation with a common
-scale (the paper's normalisation) before the pretrainer. Binary predictions for the challenge metric: probability >= 0.5,
-at least one label per record (the most probable class), no threshold
+scale (the paper's normalisation) before the pretrainer. Binary predictions for the challenge metric: probability
+>= 0.5, at least one label per record (the most probable class), no threshold
 tuning, for both rows alike; AUROC and AUPRC do not depend on thresholds.
 
 Also printed: pretraining seconds per epoch, and the collapse diagnostics

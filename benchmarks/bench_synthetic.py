@@ -43,11 +43,12 @@ def main():
     print("-" * len(header))
     for n, fs in configs:
         repeat = 1 if n > 1000 else args.repeat
-        vectorised = best_time(lambda: make_synthetic_ecg(n, fs=fs, random_state=0), repeat)
-        clean = best_time(lambda: make_synthetic_ecg(n, fs=fs, noise=0, random_state=0), repeat)
-        loop = f"{best_time(lambda: per_record_loop(n, fs), 1):>6.2f}s" if n <= 500 else f"{'-':>7}"
+        vectorised = best_time(lambda n=n, fs=fs: make_synthetic_ecg(n, fs=fs, random_state=0), repeat)
+        clean = best_time(lambda n=n, fs=fs: make_synthetic_ecg(n, fs=fs, noise=0, random_state=0), repeat)
+        loop = f"{best_time(lambda n=n, fs=fs: per_record_loop(n, fs), 1):>6.2f}s" if n <= 500 else f"{'-':>7}"
+        shape = (n, 12, int(10 * fs))
         rng = np.random.default_rng(0)
-        floor = best_time(lambda: rng.standard_normal((n, 12, int(10 * fs)), dtype=np.float32), repeat)
+        floor = best_time(lambda rng=rng, shape=shape: rng.standard_normal(shape, dtype=np.float32), repeat)
         rate = n / vectorised
         print(f"{n:>7} {fs:>4} | {vectorised:>9.2f}s {clean:>7.2f}s {rate:>9.0f} | {loop} {floor:>6.2f}s")
 

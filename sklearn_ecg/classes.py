@@ -7,7 +7,7 @@ fresh installation needs no download.
 
 import csv
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import numpy as np
@@ -63,7 +63,7 @@ def _read_csv(name):
     return list(csv.reader(text.splitlines()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_names():
     """Map every SNOMED-CT code the challenges use to its abbreviation.
 
@@ -92,7 +92,7 @@ _EQUIVALENT_2020 = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def scored_classes(year=2020):
     """Return the scored classes of a challenge year.
 

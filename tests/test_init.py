@@ -15,7 +15,7 @@ def test_public_names_resolve_to_their_subpackage(name):
 
 def test_unknown_name_raises_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        sklearn_ecg.Nope
+        _ = sklearn_ecg.Nope
 
 
 def test_metrics_and_datasets_do_not_import_torch():

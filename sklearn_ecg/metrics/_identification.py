@@ -82,7 +82,8 @@ def _gallery_and_probe(embeddings, groups, gallery, probe):
         return next(GalleryProbeSplit().split(embeddings, groups=groups))
     if gallery is None or probe is None:
         raise ValueError("Pass both gallery and probe, or neither.")
-    gallery, probe = (_as_indices(rows, name, len(embeddings)) for rows, name in ((gallery, "gallery"), (probe, "probe")))
+    gallery = _as_indices(gallery, "gallery", len(embeddings))
+    probe = _as_indices(probe, "probe", len(embeddings))
     shared = np.intersect1d(gallery, probe)
     if shared.size:
         raise ValueError(f"gallery and probe share {shared.size} records, e.g. {shared[:3].tolist()}.")

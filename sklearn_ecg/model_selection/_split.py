@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
+from .._sklearn_compat import num_samples
+
 
 class MultilabelStratifiedKFold(BaseCrossValidator):
     """K-fold splitter stratified on every label of a multi-label target.
@@ -199,4 +201,3 @@ def _least_filled(primary, secondary, rng):
     if len(candidates) > 1 and rng is not None:
         return candidates[rng.randint(len(candidates))]
     return candidates[0]
-from .._sklearn_compat import num_samples

@@ -19,7 +19,7 @@ from sklearn_ecg.datasets import make_synthetic_ecg
 from sklearn_ecg.leads import LEAD_NAMES
 
 INDEPENDENT = [0, 1, 6, 7, 8, 9, 10, 11]  # I, II, V1-V6
-I, II, III, AVR, AVL, AVF, V1, V6 = 0, 1, 2, 3, 4, 5, 6, 11
+I, II, III, AVR, AVL, AVF, V1, V6 = 0, 1, 2, 3, 4, 5, 6, 11  # noqa: E741 (lead names)
 FS_CLEAN = 250
 
 

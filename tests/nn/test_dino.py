@@ -24,7 +24,7 @@ def test_head_scores_are_cosines_to_unit_prototypes():
 def test_head_default_sizes_follow_methods_for_512d_embeddings():
     head = DINOHead(512, n_prototypes=64)
     linears = [m for m in head.mlp if isinstance(m, torch.nn.Linear)]
-    assert [(l.in_features, l.out_features) for l in linears] == [(512, 512), (512, 512), (512, 128)]
+    assert [(layer.in_features, layer.out_features) for layer in linears] == [(512, 512), (512, 512), (512, 128)]
     assert sum(isinstance(m, torch.nn.GELU) for m in head.mlp) == 2
 
 

@@ -15,7 +15,6 @@ from sklearn_ecg.pretraining._dino_net import (
 )
 
 
-
 @pytest.mark.parametrize("shape", [(4, 3, 100), (4, 3, 13, 100)])
 def test_crop_windows_cuts_one_contiguous_window_per_record(shape):
     records = torch.arange(math.prod(shape), dtype=torch.float32).reshape(shape)
