@@ -67,16 +67,6 @@ def cache_key(roots, params, suffixes=(".hea", ".mat")):
     key : str
         32 hexadecimal characters.
 
-    Examples
-    --------
-    >>> import tempfile
-    >>> from sklearn_ecg.datasets._cache import cache_key
-    >>> folder = tempfile.TemporaryDirectory()
-    >>> cache_key(folder.name, {"fs": 100}) == cache_key(folder.name, {"fs": 100})
-    True
-    >>> cache_key(folder.name, {"fs": 100}) == cache_key(folder.name, {"fs": 250})
-    False
-    >>> folder.cleanup()
     """
     if isinstance(roots, (str, os.PathLike)):
         roots = [roots]

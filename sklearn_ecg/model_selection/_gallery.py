@@ -4,7 +4,8 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils.validation import _num_samples
+
+from .._sklearn_compat import num_samples
 
 
 class GalleryProbeSplit(BaseCrossValidator):
@@ -87,8 +88,8 @@ class GalleryProbeSplit(BaseCrossValidator):
         if groups is None:
             raise ValueError("GalleryProbeSplit needs groups: the patient of each record.")
         groups = np.asarray(groups)
-        if groups.shape != (_num_samples(X),):
-            raise ValueError(f"groups must have shape ({_num_samples(X)},), got {groups.shape}.")
+        if groups.shape != (num_samples(X),):
+            raise ValueError(f"groups must have shape ({num_samples(X)},), got {groups.shape}.")
         _, patient, counts = np.unique(groups, return_inverse=True, return_counts=True)
         order = np.argsort(patient, kind="stable")
         # Position of each record among its patient's records, in row order.
