@@ -10,7 +10,7 @@ usage error (exit status 2) naming the option.
 import argparse
 import inspect
 import math
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
 from ..datasets import load_folders, load_ludb, load_physionet, load_ptbxl
@@ -77,8 +77,8 @@ def add_data_options(parser, *, synthetic):
                         help="seconds kept per record, zero-padded; at least the window "
                              "(default: %(default)s)")
     if synthetic:
-        parser.add_argument("--n-records", type=_bounded(int, 1), default=SYNTHETIC_RECORDS,
-                            help="records of the synthetic dataset (default: %(default)s)")
+        parser.add_argument("--n-records", type=_bounded(int, 1), default=None,
+                            help=f"records of the synthetic dataset (default: {SYNTHETIC_RECORDS})")
     add_loading_options(parser, labelled=True)
     parser.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), default=SEED,
                         help="random seed (default: %(default)s)")
@@ -215,20 +215,24 @@ def options_from(cls, args):
 def cv_options_from(args):
     """The DataOptions, ModelOptions and CVOptions of a cross-validating command, checked together."""
     data, model, cv = (options_from(kind, args) for kind in (DataOptions, ModelOptions, CVOptions))
+    data = check_source(data)
     check_window(data, model)
-    check_synthetic(data)
     check_synthetic_folds(data, model, cv)
     return data, model, cv
 
 
-def check_synthetic(data):
-    """Options of how a folder is read make no sense for the synthetic dataset."""
+def check_source(data):
+    """``data`` with the synthetic dataset's size, when it is used; options of the other source are errors."""
     if not data.synthetic:
-        return
+        if data.n_records is not None:
+            raise UsageError("argument --n-records: sets the size of the synthetic dataset; every record "
+                             f"of {data.data_dir} is used")
+        return data
     for name in ("layout", "labels", "on_error", "cache_dir"):
         if getattr(data, name) != default_of(load_folders, name):
-            option = f"--{name.replace('_', '-')}"
-            raise UsageError(f"argument {option}: reads a DATA_DIR; without one, the synthetic dataset is used")
+            raise UsageError(f"argument --{name.replace('_', '-')}: applies to a DATA_DIR; without one, "
+                             "the synthetic dataset is used")
+    return replace(data, n_records=data.n_records or SYNTHETIC_RECORDS)
 
 
 def check_window(data, model):
