@@ -34,9 +34,9 @@ def splitter_of(data, n_folds, seed):
     test_fold = np.empty(len(data.folds), dtype=int)
     for i, group in enumerate(merged):
         test_fold[np.isin(data.folds, group)] = i
-    return (PredefinedSplit(test_fold),
-            f"the data's own folds (strat_fold {' | '.join(_span(group) for group in merged)}) as "
-            f"{n_folds} test folds, by sklearn's PredefinedSplit")
+    spans = " | ".join(_span(group) for group in merged)
+    text = f"the data's own folds (strat_fold {spans}) as {n_folds} test folds, by sklearn's PredefinedSplit"
+    return PredefinedSplit(test_fold), text
 
 
 def _span(folds):

@@ -54,12 +54,13 @@ class Task:
         if self.year is not None:
             return []
         benchmark = " (macro AUROC is the metric of PTB-XL's benchmark, Strodthoff et al. 2021)"
-        return [
+        note = (
             f"{self.describe()} are not SNOMED-CT codes of the challenges: the challenge "
             f"metric is not defined for them and is not reported. Per-class thresholds are tuned on "
             f"{THRESHOLD_METRIC}; the figures are those defined for any multi-label task"
             f"{benchmark if self.layout == 'ptbxl' else ''}."
-        ]
+        )
+        return [note]
 
     def settings(self):
         """For reports and model files."""

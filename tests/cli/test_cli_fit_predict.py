@@ -5,14 +5,26 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-from _cli_helpers import DURATION, FS, files_under, one_line_error, write_records, write_wfdb
+from _cli_helpers import (
+    DURATION,
+    FS,
+    files_under,
+    one_line_error,
+    write_records,
+    write_wfdb,
+)
 from sklearn.pipeline import Pipeline
 
 from sklearn_ecg import __version__
 from sklearn_ecg.classes import scored_classes
 from sklearn_ecg.cli import _model_file, _records, main
 from sklearn_ecg.cli._model_file import MODEL_MARKER, load_model, read_header
-from sklearn_ecg.datasets import load_folders, load_physionet, make_synthetic_ecg, read_challenge_output
+from sklearn_ecg.datasets import (
+    load_folders,
+    load_physionet,
+    make_synthetic_ecg,
+    read_challenge_output,
+)
 from sklearn_ecg.leads import LEAD_NAMES
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -320,8 +332,9 @@ def test_all_zero_leads_are_named_by_record_in_one_line(fitted, tmp_path, capsys
     write_wfdb(tmp_path / "flat", "flat", signal)
     assert main(["predict", str(fitted[0]), str(tmp_path / "flat"), "-o", str(tmp_path / "out"), "-q"]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err == ["sklearn-ecg: warning: record flat: 2 of its leads are all zeros; kept as they are "
-                   "(a model reads them as absent leads)"]
+    expected = ("sklearn-ecg: warning: record flat: 2 of its leads are all zeros; kept as they are "
+                "(a model reads them as absent leads)")
+    assert err == [expected]
 
 
 def test_predict_with_a_cache_folder(fitted, unlabelled, tmp_path, capsys, read_only_folder):
