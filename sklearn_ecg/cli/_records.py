@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..datasets import load_folders, make_synthetic_ecg
+from ..datasets import detect_layout, load_folders, make_synthetic_ecg
 from . import _progress
 from ._progress import logger, warn
 
@@ -31,6 +31,12 @@ _LOADER_SUMMARIES = re.compile(r"Skipped \d+ bad records|\d+ of \d+ records have
 def check_folder(path, what="data folder"):
     if not Path(path).is_dir():
         raise ValueError(f"{what} {str(path)!r} does not exist or is not a folder")
+
+
+def layout_of(folder, layout):
+    """The layout of ``folder``: ``layout``, or the one detected when it is ``"auto"``."""
+    check_folder(folder)
+    return detect_layout(folder) if layout == "auto" else layout
 
 
 def load_records(data, task):
@@ -57,7 +63,7 @@ def load_records(data, task):
 
 def load_folder(folder, *, fs, duration, layout, labels, on_error, cache_dir):
     """``load_folders`` on one folder, with progress bars when it is large enough to need them."""
-    check_folder(folder)
+    layout = layout_of(folder, layout)
     logger.info(f"loading the records of {folder} ({layout} layout)")
     headers = islice(Path(folder).rglob("*.hea"), PROGRESS_BAR_RECORDS)
     bars = _progress.enabled() and sum(1 for _ in headers) == PROGRESS_BAR_RECORDS
@@ -75,11 +81,10 @@ def _loader_warnings():
         warnings.simplefilter("always")
         try:
             yield
-        finally:
-            held = list(caught)
-    for message in held:
-        if not _LOADER_SUMMARIES.match(str(message.message)):
-            warn(message.message)
+        finally:  # also when the load fails: a warning may say why
+            for message in caught:
+                if not _LOADER_SUMMARIES.match(str(message.message)):
+                    warn(message.message)
 
 
 def report_load(data):

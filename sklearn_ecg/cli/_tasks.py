@@ -10,16 +10,16 @@ macro AUPRC, F1, F2, G2, accuracy).
 
 from dataclasses import dataclass
 
-from ..datasets import detect_layout, load_folders, load_physionet
+from ..datasets import load_folders, load_physionet
 from ._options import LOADERS, default_of
-from ._records import check_folder
+from ._records import layout_of
 
 # The synthetic dataset's classes are scored codes of both years.
 CHALLENGE_LAYOUTS = ("physionet", "synthetic")
 # Thresholds without the challenge metric: F1 weighs a class's misses and
 # false alarms alike, and macro-averaging gives rare classes their weight.
 THRESHOLD_METRIC = "macro_f1"
-_TITLES = {"physionet": "challenge records", "ptbxl": "PTB-XL", "ludb": "LUDB", "synthetic": "synthetic"}
+_TITLES = {"ptbxl": "PTB-XL", "ludb": "LUDB"}
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,7 @@ def task_of(data):
     year = data.year if data.year is not None else default_of(load_physionet, "year")
     if data.synthetic:
         return Task("synthetic", year)
-    check_folder(data.data_dir)
-    layout = detect_layout(data.data_dir) if data.layout == "auto" else data.layout
+    layout = layout_of(data.data_dir, data.layout)
     given_labels = data.labels != default_of(load_folders, "labels")
     if layout == "physionet":
         if given_labels:
