@@ -53,14 +53,16 @@ def cross_val_cinc_report(
     y : array-like of shape (n_records, n_classes)
         Multi-hot labels.
     classes : sequence of str
-        SNOMED-CT code of each column of ``y``.
+        SNOMED-CT code of each column of ``y`` (any names with ``year=None``).
     cv : int or cross-validation generator, default=10
         An int means :class:`~sklearn_ecg.model_selection.MultilabelStratifiedKFold`
         with that many folds and ``random_state=0``.
     groups : array-like of shape (n_records,), default=None
         Passed to the splitter.
-    year : {2020, 2021}, default=2020
-        Weights of the challenge metric.
+    year : {2020, 2021} or None, default=2020
+        Weights of the challenge metric. None: the classes are not
+        challenge classes (PTB-XL's, say), and the figures leave the
+        challenge metric out (see :func:`~sklearn_ecg.metrics.cinc_report`).
     test_transforms : dict of str to transformer, default=None
         Other versions of the test records to score with each fold's fitted
         estimator, by name, e.g. reduced lead sets
@@ -81,8 +83,9 @@ def cross_val_cinc_report(
     Returns
     -------
     result : Bunch
-        ``folds``: list of dicts, each fold's seven figures plus ``fit_time``
-        and ``score_time``; ``pooled``: the seven figures on all out-of-fold
+        ``folds``: list of dicts, each fold's figures (seven, six with
+        ``year=None``) plus ``fit_time`` and ``score_time``; ``pooled``: the
+        figures on all out-of-fold
         outputs; ``per_class``: dict of arrays (``auroc``, ``auprc``, ``f1``,
         ``n_positive``); ``y_true``, ``y_score``, ``y_pred``: out-of-fold
         arrays; ``fold_of``: test fold of each record; ``classes``.

@@ -28,6 +28,8 @@ def make_default_pipeline(
     pretraining="fit",
     lead_mask_proba=0.5,
     ensemble=None,
+    tuning_scoring="challenge",
+    year=2020,
     device="auto",
     verbose=0,
     random_state=None,
@@ -46,7 +48,7 @@ def make_default_pipeline(
     ----------
     classes : array-like of str, default=None
         SNOMED-CT codes of the target columns (for threshold tuning on the
-        challenge metric).
+        challenge metric), or any names with another ``tuning_scoring``.
     fs : int, default=100
         Sampling rate of the signals in Hz.
     window : float, default=2.5
@@ -77,6 +79,12 @@ def make_default_pipeline(
         probabilities and the ``k`` inner models' probabilities are
         averaged. About ``k`` times the training cost, and on the 247
         development records clearly better (``benchmarks/bench_fusion.py``).
+    tuning_scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, default="challenge"
+        Metric the per-class thresholds maximise. Classes that are not
+        challenge codes (PTB-XL's, say) need another than ``"challenge"``.
+    year : {2020, 2021}, default=2020
+        Challenge year of ``classes``, whose weights the challenge metric
+        uses.
     device : str, default="auto"
         Torch device.
     verbose : int, default=0
@@ -119,23 +127,27 @@ def make_default_pipeline(
         window=samples,
         lead_mask_proba=lead_mask_proba,
         threshold="tuned",
+        tuning_scoring=tuning_scoring,
         classes=classes,
+        year=year,
         max_epochs=finetune_epochs or default_finetune,
         device=device,
         verbose=verbose,
         random_state=random_state,
     )
     if ensemble is not None:
-        classifier = _cross_fitted_ensemble(classifier, ensemble, classes, random_state)
+        classifier = _cross_fitted_ensemble(classifier, ensemble, random_state)
     return Pipeline([("standardize", LeadStandardizer()), ("classifier", classifier)])
 
 
-def _cross_fitted_ensemble(classifier, k, classes, random_state):
+def _cross_fitted_ensemble(classifier, k, random_state):
     if isinstance(k, bool) or not isinstance(k, Integral) or k < 2:
         raise ValueError(f"ensemble must be None or an int >= 2 (inner folds); got {k!r}.")
     # Every inner model learns from all of its records: on a few hundred
     # records, early stopping on a held-out tenth stops too early.
     classifier.set_params(threshold=0.5, validation_fraction=None, n_iter_no_change=None)
-    return MultilabelThresholdTuner(classifier, cv=k, ensemble=True, classes=classes,
-                                    random_state=random_state)
+    return MultilabelThresholdTuner(
+        classifier, cv=k, ensemble=True, scoring=classifier.tuning_scoring, classes=classifier.classes,
+        year=classifier.year, random_state=random_state,
+    )
 

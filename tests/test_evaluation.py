@@ -57,6 +57,15 @@ def test_fold_figures_are_those_of_the_fold_records(labelled):
         assert {k: figures[k] for k in expected} == expected
 
 
+def test_classes_that_are_not_challenge_codes_are_reported_without_the_challenge_metric(labelled):
+    X, y = labelled
+    names = ["NORM", "MI", "STTC"]
+    result = cross_val_cinc_report(_ProbaArrayKNN(), X, y, classes=names, cv=3, year=None)
+    assert "challenge" not in result.pooled and all("challenge" not in fold for fold in result.folds)
+    assert result.pooled == cinc_report(y, result.y_score, result.y_pred, year=None)
+    assert result.classes.tolist() == names
+
+
 def test_per_class_f1_and_counts(labelled):
     X, y = labelled
     result = cross_val_cinc_report(_ProbaArrayKNN(), X, y, classes=CODES, cv=3)

@@ -69,3 +69,13 @@ def test_ensemble_cross_fits_classifiers_trained_on_all_their_records():
 def test_ensemble_must_be_an_int_of_at_least_two(ensemble):
     with pytest.raises(ValueError, match="ensemble must be None or an int >= 2"):
         make_default_pipeline(ensemble=ensemble)
+
+
+@pytest.mark.parametrize("ensemble", [None, 2])
+def test_tuning_metric_and_year_reach_the_threshold_tuning(ensemble):
+    tuned = make_default_pipeline(ensemble=ensemble, tuning_scoring="macro_f1", year=2021,
+                                  classes=["NORM", "MI"])[-1]
+    classifier = tuned if ensemble is None else tuned.estimator
+    assert (classifier.tuning_scoring, classifier.year) == ("macro_f1", 2021)
+    if ensemble is not None:
+        assert (tuned.scoring, tuned.year, list(tuned.classes)) == ("macro_f1", 2021, ["NORM", "MI"])

@@ -60,7 +60,7 @@ def main(argv=None):
             return INTERRUPTED
         except (ValueError, OSError) as error:
             # Users get one line that names the problem, not a traceback.
-            print(f"sklearn-ecg: error: {_one_line(error)}", file=sys.stderr)
+            print(f"sklearn-ecg: error: {_progress.one_line(error)}", file=sys.stderr)
             return 2
 
 
@@ -78,9 +78,5 @@ def _build_parser():
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """Warnings as one line each, without the source line that Python shows."""
-    print(f"sklearn-ecg: warning: {_one_line(message)}", file=sys.stderr)
-
-
-def _one_line(error):
-    return " ".join(str(error).split())
+    """Warnings as one line each through the logger, without the source line that Python shows."""
+    _progress.warn(message)

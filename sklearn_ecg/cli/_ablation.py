@@ -18,13 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluation import cross_val_cinc_report
-from ..model_selection import MultilabelStratifiedKFold
 from ..preprocessing import LeadMasker
 from . import _options, _progress
 from ._files import check_writable, files_into
-from ._options import CVOptions, DataOptions, ModelOptions
+from ._options import DATA_DIR_HELP, CVOptions, DataOptions, ModelOptions
 from ._progress import logger
 from ._records import describe, load_records
+from ._report_files import metric_names
+from ._splits import splitter_of
+from ._tasks import task_of
 
 DESCRIPTION = (
     "The ablation table of the multimodal self-KD paper (time only, "
@@ -34,7 +36,6 @@ DESCRIPTION = (
     "the cv command's protocol on the same folds. Prints both tables and "
     "writes them to the report folder (CSV, and JSON with every fold)."
 )
-METRICS = ("challenge", "macro_auroc", "macro_auprc", "macro_f1", "f2", "g2", "accuracy")
 MODELS = (
     ("time only", {"branches": ("time",), "fusion": "concat"}),
     ("spectrogram only", {"branches": ("spectrogram",), "fusion": "concat"}),
@@ -51,7 +52,7 @@ def add_parser(commands):
     parser = commands.add_parser(
         "ablation", help="ablation and lead-agnostic tables", description=DESCRIPTION
     )
-    parser.add_argument("data_dir", nargs="?", type=Path, help="folder of NAME.hea + NAME.mat records")
+    parser.add_argument("data_dir", nargs="?", type=Path, help=DATA_DIR_HELP)
     parser.add_argument("--tables", choices=("all", "modalities", "leads"), default="all",
                         help="which tables to make (default: all)")
     _options.add_data_options(parser, synthetic=True)
@@ -89,7 +90,9 @@ def plan(tables):
 
 def run(config):
     check_writable(config.cv.output, "report folder", folder=True)
-    data = load_records(config.data)
+    task = task_of(config.data)
+    data = load_records(config.data, task)
+    cv, split = splitter_of(data, config.cv.folds, config.data.seed)
     rows = plan(config.tables)
     # The gated, pretrained model is a row of both tables: cross-validate it once.
     runs = {}
@@ -97,15 +100,18 @@ def run(config):
         entry = runs.setdefault(_key(options), {"options": options, "leads": False, "rows": []})
         entry["leads"] |= table == "leads"
         entry["rows"].append(f"{table}: " + ", ".join(f"{k} {v}" for k, v in labels.items()))
-    logger.info(f"{len(runs)} cross-validations of {config.cv.folds} folds on {describe(config.data, data)}")
+    logger.info(f"{len(runs)} cross-validations on {describe(config.data, data)} "
+                f"({task.describe()}); {split}")
     start = time.perf_counter()
     for i, entry in enumerate(runs.values(), 1):
         logger.info(f"[{i}/{len(runs)}] {'; '.join(entry['rows'])}")
-        entry["result"] = _cross_validate(config, data, entry["options"], entry["leads"])
+        entry["result"] = _cross_validate(config, task, data, cv, entry["options"], entry["leads"])
     tables = _tables(rows, runs)
     elapsed = time.perf_counter() - start
     report = {
-        "settings": {**_options.settings_of(config), "elapsed_s": elapsed},
+        "settings": {**_options.settings_of(config), "elapsed_s": elapsed,
+                     "data": {**task.settings(), "split": split, "n_records": len(data.y)}},
+        "notes": task.notes(),
         "runs": [
             {"rows": entry["rows"], "options": entry["options"], "pooled": entry["result"].pooled,
              "folds": entry["result"].folds}
@@ -119,16 +125,17 @@ def run(config):
         (staging / "ablation.json").write_text(json.dumps(report, indent=2, default=_plain))
     for name, table in tables.items():
         print(f"\n{name}\n{format_table(table)}")
-    print(f"\n{elapsed:.0f} s; report: {config.cv.output}/")
+    for note in task.notes():
+        print(f"\n{note}")
+    print(f"\n{elapsed:.0f} s; {split}; report: {config.cv.output}/")
     return 0
 
 
-def _cross_validate(config, data, options, lead_sets):
+def _cross_validate(config, task, data, cv, options, lead_sets):
     transforms = {str(k): LeadMasker(leads=k) for k in LEAD_COUNTS} if lead_sets else None
     return cross_val_cinc_report(
-        config.model.pipeline(config.data, data.classes, **options),
-        data.X, data.y, classes=data.classes,
-        cv=MultilabelStratifiedKFold(config.cv.folds, random_state=config.data.seed),
+        config.model.pipeline(config.data, task, data.classes, **options),
+        data.X, data.y, classes=data.classes, cv=cv, year=task.year,
         test_transforms=transforms, n_jobs=config.cv.n_jobs, verbose=int(_progress.enabled()),
     )
 
@@ -148,8 +155,10 @@ def _tables(rows, runs):
 
 
 def _figures(result):
-    figures = {name: float(result.pooled[name]) for name in METRICS}
-    figures["challenge_fold_std"] = float(np.nanstd([fold["challenge"] for fold in result.folds]))
+    """The pooled figures, and the spread over folds of the first (the challenge metric where defined)."""
+    names = metric_names(result)
+    figures = {name: float(result.pooled[name]) for name in names}
+    figures[f"{names[0]}_fold_std"] = float(np.nanstd([fold[names[0]] for fold in result.folds]))
     return figures
 
 

@@ -8,19 +8,20 @@ from . import _options, _progress
 from ._errors import Interrupted
 from ._files import check_writable
 from ._model_file import save_model
-from ._options import DataOptions, ModelOptions
+from ._options import DATA_DIR_HELP, DataOptions, ModelOptions
 from ._progress import logger
 from ._records import describe, load_records
+from ._tasks import task_of
 
 DESCRIPTION = (
     "Train the default full pipeline (self-KD pretraining of both branches, "
     "gated fusion, per-class thresholds tuned on a validation split) on every "
-    "record of a folder of PhysioNet/CinC records, labelled with the 24 scored "
-    "classes of 2020, and save it with what `sklearn-ecg predict` needs. The "
-    "model file is checked to be writable before training, and written whole "
-    "or not at all."
+    "record of a data folder: challenge records labelled with a challenge "
+    "year's scored classes (--year), or PTB-XL or LUDB with one of their "
+    "label tasks (--labels). Saves it with what `sklearn-ecg predict` needs, "
+    "the layout and labels it was trained with included. The model file is "
+    "checked to be writable before training, and written whole or not at all."
 )
-YEAR = 2020
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def add_parser(commands):
     parser = commands.add_parser(
         "fit", help="train the full pipeline on a folder of records", description=DESCRIPTION
     )
-    parser.add_argument("data_dir", type=Path, help="folder of NAME.hea + NAME.mat records")
+    parser.add_argument("data_dir", type=Path, help=DATA_DIR_HELP)
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="model file to write, e.g. model.joblib")
     _options.add_data_options(parser, synthetic=False)
@@ -51,17 +52,19 @@ def add_parser(commands):
 
 def run(config):
     check_writable(config.output, "model file")
-    data = load_records(config.data, year=YEAR)
+    task = task_of(config.data)
+    data = load_records(config.data, task)
     if not data.y.any():
         raise ValueError(
-            f"none of the {len(data.y)} records under {config.data.data_dir} carries a scored class of "
-            f"{YEAR}: nothing to learn"
+            f"none of the {len(data.y)} records under {config.data.data_dir} carries a class of "
+            f"{task.describe()}: nothing to learn"
         )
-    pipeline = config.model.pipeline(config.data, data.classes)
+    pipeline = config.model.pipeline(config.data, task, data.classes)
     if _progress.enabled():
         _progress.show_training_progress(pipeline)
     logger.info(f"fitting on {describe(config.data, data)}: "
-                f"{int(data.y.any(axis=0).sum())} of {len(data.classes)} classes present, "
+                f"{int(data.y.any(axis=0).sum())} of {len(data.classes)} classes present ({task.describe()}), "
+                f"thresholds tuned on {task.tuning_scoring}, "
                 f"{config.data.fs} Hz, {config.data.duration:g} s per record")
     start = time.perf_counter()
     try:
@@ -70,7 +73,7 @@ def run(config):
         elapsed = time.perf_counter() - start
         settings = {**_options.settings_of(config), "n_records": len(data.y), "fit_time_s": elapsed}
         path = save_model(
-            config.output, pipeline, classes=data.classes, class_names=data.class_names, year=YEAR,
+            config.output, pipeline, classes=data.classes, class_names=data.class_names, task=task,
             fs=config.data.fs, duration=config.data.duration, settings=settings,
         )
     except KeyboardInterrupt:

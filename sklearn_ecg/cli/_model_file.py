@@ -1,17 +1,19 @@
 """The model file of ``sklearn-ecg fit``: a plain-text header, then the pickled pipeline.
 
 The file starts with a marker line, then one line of JSON: the format
-number, the library version, the classes (SNOMED-CT codes of the year's
-scored table, the columns of the output files) with their names, and the
-loading settings the pipeline was trained with (sampling rate, duration).
+number, the library version, the classes (the columns of the output files:
+SNOMED-CT codes of a challenge year's scored table, or the classes of a
+PTB-XL or LUDB task) with their names, the layout and labels of the records
+the pipeline was trained on (``year``: the challenge year of its classes,
+None for other classes) and its loading settings (sampling rate, duration).
 The fitted pipeline follows, pickled by joblib.
 
 Unpickling runs code, so ``load_model`` reads and checks the header first:
 a file that is not ours, of a newer format, or whose classes are not
-scored codes is refused before its pickle is opened. A model file must
-still come from a trusted source. After unpickling, the pipeline's own
-``classes_`` must be the header's: output files would name the wrong
-classes otherwise.
+distinct (and scored codes of its year, if it has one) is refused before
+its pickle is opened. A model file must still come from a trusted source.
+After unpickling, the pipeline's own ``classes_`` must be the header's:
+output files would name the wrong classes otherwise.
 """
 
 import json
@@ -27,7 +29,9 @@ from ..classes import scored_classes
 from ._files import atomic_file
 
 MODEL_MARKER = b"sklearn-ecg model\n"
-FORMAT = 2
+FORMAT = 3
+# Format 2 files were all trained on challenge records, without saying so.
+_FORMAT_2_TASK = {"layout": "physionet"}
 _MAX_HEADER_BYTES = 1 << 20
 _PICKLE_START = b"\x80"  # the PROTO opcode: a bare pickle, such as a format-1 model file
 
@@ -71,14 +75,16 @@ def read_payload(path):
             ) from None
 
 
-def save_model(path, pipeline, *, classes, class_names, year, fs, duration, settings):
-    """Write the model file atomically; returns its path."""
+def save_model(path, pipeline, *, classes, class_names, task, fs, duration, settings):
+    """Write the model file of ``pipeline`` trained on ``classes`` of ``task`` atomically; returns its path."""
     header = {
         "format": FORMAT,
         "version": __version__,
         "classes": [str(code) for code in classes],
         "class_names": [str(name) for name in class_names],
-        "year": year,
+        "layout": task.layout,
+        "labels": task.labels,
+        "year": task.year,
         "fs": fs,
         "duration": duration,
         "settings": settings,
@@ -98,6 +104,8 @@ def load_model(path):
             f"{str(path)!r} has model format {model.get('format')!r}, which this sklearn-ecg "
             f"({__version__}) cannot read; upgrade sklearn-ecg"
         )
+    if model["format"] == 2:
+        model = {**_FORMAT_2_TASK, "labels": model.get("year"), **model}
     _check_header(path, model)
     model["pipeline"] = read_payload(path)
     _check_pipeline(path, model)
@@ -112,22 +120,24 @@ def load_model(path):
 
 
 def _check_header(path, model):
-    missing = [key for key in ("version", "classes", "class_names", "year", "fs", "duration") if key not in model]
+    keys = ("version", "classes", "class_names", "layout", "labels", "year", "fs", "duration")
+    missing = [key for key in keys if key not in model]
     if missing:
         raise ValueError(f"model file {str(path)!r} is damaged: its header lacks {', '.join(missing)}")
     try:
-        table = scored_classes(model["year"])
+        scored = set() if model["year"] is None else scored_classes(model["year"]).equivalent
         classes = [str(code) for code in model["classes"]]
         fs, duration = float(model["fs"]), float(model["duration"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"model file {str(path)!r} is damaged ({type(error).__name__}: {error})") from None
     if not all(math.isfinite(value) and value > 0 for value in (fs, duration)):
         raise ValueError(f"model file {str(path)!r} is damaged: fs={fs}, duration={duration}")
-    unknown = [code for code in classes if code not in table.equivalent]
-    if not classes or unknown or len(set(classes)) != len(classes):
+    unknown = [code for code in classes if scored and code not in scored]
+    if not classes or not all(classes) or unknown or len(set(classes)) != len(classes):
+        kind = "distinct class names" if not scored else f"distinct scored SNOMED-CT codes of {model['year']}"
         raise ValueError(
-            f"model file {str(path)!r} lists classes that are not distinct scored SNOMED-CT codes "
-            f"of {model['year']} (e.g. {(unknown or classes)[:3]}); its outputs could not be scored"
+            f"model file {str(path)!r} lists classes that are not {kind} "
+            f"(e.g. {(unknown or classes)[:3]}); its outputs could not be scored"
         )
 
 

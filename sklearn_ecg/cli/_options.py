@@ -1,7 +1,7 @@
 """The commands' options: parsed once into frozen dataclasses, checked before any work.
 
 Defaults that belong to the library are read from the functions that
-define them (``make_default_pipeline``, ``load_physionet``,
+define them (``make_default_pipeline``, the loaders,
 ``cross_val_cinc_report``), so that the command line never repeats them.
 An option whose value makes no sense, alone or with another option, is a
 usage error (exit status 2) naming the option.
@@ -10,10 +10,10 @@ usage error (exit status 2) naming the option.
 import argparse
 import inspect
 import math
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
-from ..datasets import load_physionet
+from ..datasets import load_folders, load_ludb, load_physionet, load_ptbxl
 from ..evaluation import cross_val_cinc_report
 from ..pipelines import make_default_pipeline
 from ._errors import UsageError
@@ -28,11 +28,18 @@ MIN_TEST_RECORDS_PER_FOLD = 2
 # The README's main job, ten folds of 400 records, runs in under 10 minutes on 2 cores.
 SYNTHETIC_RECORDS = 400
 SEED = 0  # a run of the command line is reproducible unless asked otherwise
+YEARS = (2020, 2021)
+DATA_DIR_HELP = "data folder: challenge records (NAME.hea + NAME.mat or .dat), PTB-XL or LUDB"
+# The loader of each layout of load_folders, whose signature gives the layout's default labels.
+LOADERS = {"physionet": load_physionet, "ptbxl": load_ptbxl, "ludb": load_ludb}
 
 
 def default_of(function, parameter):
     """The default value of ``function``'s keyword ``parameter``."""
     return inspect.signature(function).parameters[parameter].default
+
+
+DEFAULT_FOLDS = default_of(cross_val_cinc_report, "cv")
 
 
 def _bounded(kind, low, high=math.inf, *, why=""):
@@ -62,7 +69,7 @@ n_jobs.__name__ = "integer"
 
 
 def add_data_options(parser, *, synthetic):
-    """Sampling rate and duration of the loaded records, seed, quiet; synthetic dataset size."""
+    """How records are read and labelled, their sampling rate and duration, seed, quiet; synthetic dataset size."""
     parser.add_argument("--fs", type=_bounded(int, *FS_RANGE), default=default_of(make_default_pipeline, "fs"),
                         help=f"sampling rate in Hz, {FS_RANGE[0]} to {FS_RANGE[1]} (default: %(default)s)")
     parser.add_argument("--duration", type=_bounded(float, MIN_WINDOW_S, why=" s (the shortest window)"),
@@ -70,11 +77,36 @@ def add_data_options(parser, *, synthetic):
                         help="seconds kept per record, zero-padded; at least the window "
                              "(default: %(default)s)")
     if synthetic:
-        parser.add_argument("--n-records", type=_bounded(int, 1), default=SYNTHETIC_RECORDS,
-                            help="records of the synthetic dataset (default: %(default)s)")
+        parser.add_argument("--n-records", type=_bounded(int, 1), default=None,
+                            help=f"records of the synthetic dataset (default: {SYNTHETIC_RECORDS})")
+    add_loading_options(parser, labelled=True)
     parser.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), default=SEED,
                         help="random seed (default: %(default)s)")
     add_quiet_option(parser)
+
+
+def add_loading_options(parser, *, labelled):
+    """The data folder's layout, labels, bad records and cache, as ``load_folders`` reads them."""
+    parser.add_argument("--layout", choices=("auto", *LOADERS), default=default_of(load_folders, "layout"),
+                        help="what the data folder holds: challenge records or any WFDB records "
+                             "(physionet), PTB-XL or LUDB in their own layouts; auto: detected from "
+                             "ptbxl_database.csv or ludb.csv (default: %(default)s)")
+    if labelled:
+        parser.add_argument("--year", type=int, choices=YEARS, default=None,
+                            help="challenge records: the scored classes of this challenge year, whose "
+                                 "weights the challenge metric uses "
+                                 f"(default: {default_of(load_physionet, 'year')})")
+        parser.add_argument("--labels", metavar="TASK", default=default_of(load_folders, "labels"),
+                            help="PTB-XL or LUDB: the label task. PTB-XL: superdiagnostic, "
+                                 "subdiagnostic, diagnostic, form, rhythm or all "
+                                 f"(default: {default_of(load_ptbxl, 'labels')}); "
+                                 f"LUDB: {default_of(load_ludb, 'labels')}")
+    parser.add_argument("--on-error", choices=("raise", "skip"), default=default_of(load_folders, "on_error"),
+                        help="a record that cannot be read stops the command (raise), or is skipped "
+                             "with a warning naming it (skip) (default: %(default)s)")
+    parser.add_argument("--cache-dir", type=Path, default=default_of(load_folders, "cache_dir"),
+                        help="folder of the loader's cache: a later run on the same records and "
+                             "loading options reads them from there (default: no cache)")
 
 
 def add_quiet_option(parser):
@@ -112,8 +144,10 @@ def add_device_option(parser, *, default, default_help):
 
 def add_cv_options(parser, *, report):
     """Folds, parallel jobs and the report folder of a cross-validating command."""
-    parser.add_argument("--folds", type=_bounded(int, 2), default=default_of(cross_val_cinc_report, "cv"),
-                        help="number of folds (default: %(default)s)")
+    parser.add_argument("--folds", type=_bounded(int, 2), default=None,
+                        help=f"number of folds (default: {DEFAULT_FOLDS}, multi-label stratified). Data "
+                             "with folds of its own (PTB-XL's strat_fold) is split by them: one test "
+                             "fold per own fold by default, --folds K merges them into K")
     parser.add_argument("--n-jobs", type=n_jobs, default=None,
                         help="folds fitted in parallel (-1: one per processor)")
     parser.add_argument("-o", "--output", type=Path, default=Path(report),
@@ -122,12 +156,21 @@ def add_cv_options(parser, *, report):
 
 @dataclass(frozen=True)
 class DataOptions:
-    """Which records, loaded how; ``data_dir=None`` is the synthetic dataset of ``n_records``."""
+    """Which records, loaded how; ``data_dir=None`` is the synthetic dataset of ``n_records``.
+
+    ``year`` None is the default year; ``labels`` is ``load_folders``'s
+    (``"default"``: the layout's own).
+    """
 
     data_dir: Path | None
     fs: int
     duration: float
     seed: int
+    layout: str
+    labels: str
+    year: int | None
+    on_error: str
+    cache_dir: Path | None
     n_records: int | None = None
 
     @property
@@ -146,12 +189,12 @@ class ModelOptions:
     ensemble: int | None
     device: str
 
-    def pipeline(self, data, classes, **overrides):
-        """The default pipeline for ``data`` (DataOptions) with ``classes``."""
+    def pipeline(self, data, task, classes, **overrides):
+        """The default pipeline for ``data`` (DataOptions) with ``classes`` of ``task`` (a Task)."""
         return make_default_pipeline(
             classes=classes, fs=data.fs, window=self.window, size=self.size,
             pretrain_epochs=self.pretrain_epochs, finetune_epochs=self.epochs, ensemble=self.ensemble,
-            device=self.device, random_state=data.seed, **overrides,
+            device=self.device, random_state=data.seed, **task.tuning_params(), **overrides,
         )
 
 
@@ -159,7 +202,7 @@ class ModelOptions:
 class CVOptions:
     """Folds, parallel jobs and report folder of a cross-validating command."""
 
-    folds: int
+    folds: int | None
     n_jobs: int | None
     output: Path
 
@@ -172,9 +215,24 @@ def options_from(cls, args):
 def cv_options_from(args):
     """The DataOptions, ModelOptions and CVOptions of a cross-validating command, checked together."""
     data, model, cv = (options_from(kind, args) for kind in (DataOptions, ModelOptions, CVOptions))
+    data = check_source(data)
     check_window(data, model)
     check_synthetic_folds(data, model, cv)
     return data, model, cv
+
+
+def check_source(data):
+    """``data`` with the synthetic dataset's size, when it is used; options of the other source are errors."""
+    if not data.synthetic:
+        if data.n_records is not None:
+            raise UsageError("argument --n-records: sets the size of the synthetic dataset; every record "
+                             f"of {data.data_dir} is used")
+        return data
+    for name in ("layout", "labels", "on_error", "cache_dir"):
+        if getattr(data, name) != default_of(load_folders, name):
+            raise UsageError(f"argument --{name.replace('_', '-')}: applies to a DATA_DIR; without one, "
+                             "the synthetic dataset is used")
+    return replace(data, n_records=data.n_records or SYNTHETIC_RECORDS)
 
 
 def check_window(data, model):
@@ -192,19 +250,20 @@ def check_synthetic_folds(data, model, cv):
     """Enough synthetic records for the folds, and for the inner folds of an ensemble."""
     if not data.synthetic:
         return  # the number of records is known once they are loaded
-    needed = MIN_TEST_RECORDS_PER_FOLD * cv.folds
+    folds = cv.folds or DEFAULT_FOLDS
+    needed = MIN_TEST_RECORDS_PER_FOLD * folds
     if data.n_records < needed:
         raise UsageError(
             f"argument --n-records: {data.n_records} records leave fewer than "
-            f"{MIN_TEST_RECORDS_PER_FOLD} test records per fold with --folds {cv.folds} "
+            f"{MIN_TEST_RECORDS_PER_FOLD} test records per fold with --folds {folds} "
             f"(at least {needed} needed)"
         )
-    training = data.n_records - math.ceil(data.n_records / cv.folds)  # the largest test fold held out
+    training = data.n_records - math.ceil(data.n_records / folds)  # the largest test fold held out
     if model.ensemble is not None and training < MIN_TEST_RECORDS_PER_FOLD * model.ensemble:
         raise UsageError(
             f"argument --ensemble: {model.ensemble} inner folds need at least "
             f"{MIN_TEST_RECORDS_PER_FOLD * model.ensemble} training records per fold; "
-            f"--n-records {data.n_records} with --folds {cv.folds} gives {training}"
+            f"--n-records {data.n_records} with --folds {folds} gives {training}"
         )
 
 

@@ -30,6 +30,15 @@ def logging_to_stderr(*, quiet):
         logger.propagate = propagate
 
 
+def warn(message):
+    """A warning as one line on stderr, also with ``--quiet``."""
+    logger.warning(f"sklearn-ecg: warning: {one_line(message)}")
+
+
+def one_line(text):
+    return " ".join(str(text).split())
+
+
 def enabled():
     """Whether progress is shown (no ``--quiet``)."""
     return logger.isEnabledFor(logging.INFO)

@@ -9,10 +9,15 @@ import numpy as np
 METRIC_NAMES = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
 
 
+def metric_names(result):
+    """The figures of ``result``, in table order: the challenge metric only where it is defined."""
+    return [name for name in METRIC_NAMES if name in result.pooled]
+
+
 def summary_table(result):
     """Rows of (metric, mean over folds, std over folds, pooled)."""
     rows = []
-    for name in METRIC_NAMES:
+    for name in metric_names(result):
         values = np.array([fold[name] for fold in result.folds], dtype=float)
         rows.append((name, np.nanmean(values), np.nanstd(values), result.pooled[name]))
     return rows
@@ -26,10 +31,11 @@ def format_summary(result):
     return "\n".join(lines)
 
 
-def write_report(result, folder, *, class_names, settings):
+def write_report(result, folder, *, class_names, settings, notes=()):
     """Write ``result`` of :func:`~sklearn_ecg.evaluation.cross_val_cinc_report`.
 
-    Files: ``summary.json`` (settings, figures per fold and pooled, notes),
+    Files: ``summary.json`` (settings, figures per fold and pooled, ``notes``
+    and a note of its own when there are no gate weights),
     ``folds.csv`` (figures per fold), ``per_class.csv``, ``predictions.npz``
     (out-of-fold arrays); with gate weights, ``gate_weights.npz`` and
     ``gate_weights.csv`` (per class, the first modality's weight over the
@@ -40,7 +46,7 @@ def write_report(result, folder, *, class_names, settings):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     gates = getattr(result, "gate_weights", None)
-    notes = [] if gates is not None else [(
+    notes = list(notes) if gates is not None else [*notes, (
         "No gate-weight figures: the estimator has no gate (e.g. fusion='concat'), or "
         "gate weights were not collected."
     )]

@@ -28,7 +28,7 @@ FOLDER = "fitted_folds"
 SETTINGS = "settings.json"
 FOLD_MARKER = b"sklearn-ecg fitted fold\n"
 # Options that do not change the results: free to differ when resuming.
-FREE_OPTIONS = ("output", "resume", "n_jobs")
+FREE_OPTIONS = ("output", "resume", "n_jobs", "cache_dir")
 
 
 def fold_path(folder, X, y):

@@ -29,15 +29,18 @@ def cinc_report(y_true, y_score, y_pred, *, classes=None, year=2020):
         Binary predictions for the other figures.
     classes : sequence of str, default=None
         SNOMED-CT code of each column; see :func:`challenge_metric`.
-    year : {2020, 2021}, default=2020
-        Whose weight matrix the challenge metric uses.
+    year : {2020, 2021} or None, default=2020
+        Whose weight matrix the challenge metric uses. None: the columns
+        are not challenge classes (PTB-XL's or LUDB's labels, say), so the
+        challenge metric is not defined; it is left out of the report and
+        ``classes`` is not read.
 
     Returns
     -------
     report : dict of str to float
-        Keys ``"challenge"``, ``"macro_auroc"``, ``"macro_auprc"``,
-        ``"accuracy"``, ``"macro_f1"``, ``"f2"``, ``"g2"``: the names of
-        :func:`make_cinc_scorers`.
+        Keys ``"challenge"`` (unless ``year`` is None), ``"macro_auroc"``,
+        ``"macro_auprc"``, ``"accuracy"``, ``"macro_f1"``, ``"f2"``,
+        ``"g2"``: the names of :func:`make_cinc_scorers`.
 
     Examples
     --------
@@ -48,16 +51,20 @@ def cinc_report(y_true, y_score, y_pred, *, classes=None, year=2020):
     >>> report = cinc_report(y_true, y_score, y_true, classes=codes)
     >>> report["challenge"], report["macro_auroc"]
     (1.0, 1.0)
+    >>> "challenge" in cinc_report(y_true, y_score, y_true, classes=["NORM", "MI", "STTC"], year=None)
+    False
     """
     y_true = check_indicator(y_true, "y_true")
     y_pred = check_indicator(y_pred, "y_pred")
     y_score = check_scores(y_score)
     check_same_shape(y_true, y_pred)
     check_same_shape(y_true, y_score, names=("y_true", "y_score"))
-    weights, normal = challenge_weights(classes, y_true.shape[1], year)
+    values = {}
+    if year is not None:
+        weights, normal = challenge_weights(classes, y_true.shape[1], year)
+        values["challenge"] = challenge_scores(y_true, y_pred, weights, normal)
     auroc, auprc = areas_per_class(y_true, y_score)
-    values = {
-        "challenge": challenge_scores(y_true, y_pred, weights, normal),
+    values |= {
         "macro_auroc": nanmean_classes(auroc),
         "macro_auprc": nanmean_classes(auprc),
         "accuracy": accuracy_scores(y_true, y_pred),

@@ -15,7 +15,7 @@ def no_loading(monkeypatch):
     def load(*args, **kwargs):
         raise AssertionError("records were loaded before the bad option or output was reported")
 
-    monkeypatch.setattr(_records, "load_physionet", load)
+    monkeypatch.setattr(_records, "load_folders", load)
     monkeypatch.setattr(_records, "make_synthetic_ecg", load)
 
 

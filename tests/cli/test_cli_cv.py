@@ -48,10 +48,11 @@ def test_progress_goes_to_stderr_unless_quiet(tmp_path, capsys):
     quick = [arg for arg in SMALL if arg != "--quiet"]
     assert main(["cv", *quick, "-o", str(tmp_path)]) == 0
     captured = capsys.readouterr()
-    assert "2-fold CV on synthetic dataset (24 records)" in captured.err and "folds: 100%" in captured.err
+    assert "CV on synthetic dataset (24 records)" in captured.err and "folds: 100%" in captured.err
+    assert "2-fold multi-label stratified split" in captured.err
     # Quiet inside the cross-validation: no epoch tables of the folds' models.
     assert "train_loss" not in captured.err + captured.out
-    assert "2-fold CV" not in captured.out and "challenge" in captured.out
+    assert "CV on" not in captured.out and "challenge" in captured.out
 
 
 def test_quiet_shows_nothing_on_stderr(tmp_path, capsys):

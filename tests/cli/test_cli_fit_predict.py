@@ -1,18 +1,33 @@
 import json
 import pickle
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
-from _cli_helpers import DURATION, FS, files_under, one_line_error, write_records
+from _cli_helpers import (
+    DURATION,
+    FS,
+    files_under,
+    one_line_error,
+    write_records,
+    write_wfdb,
+)
 from sklearn.pipeline import Pipeline
 
 from sklearn_ecg import __version__
 from sklearn_ecg.classes import scored_classes
 from sklearn_ecg.cli import _model_file, _records, main
 from sklearn_ecg.cli._model_file import MODEL_MARKER, load_model, read_header
-from sklearn_ecg.datasets import load_physionet, read_challenge_output
+from sklearn_ecg.datasets import (
+    load_folders,
+    load_physionet,
+    make_synthetic_ecg,
+    read_challenge_output,
+)
+from sklearn_ecg.leads import LEAD_NAMES
 
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 TINY = ["--duration", str(DURATION), "--pretrain-epochs", "1", "--epochs", "1", "--quiet"]
 
 
@@ -116,7 +131,8 @@ def test_a_large_load_shows_a_progress_bar(tmp_path, capsys, monkeypatch):
     [
         (lambda tmp: tmp / "nowhere", "does not exist"),
         (lambda tmp: tmp, "No challenge records"),
-        (lambda tmp: write_records(tmp / "unscored", 3, codes="164951009"), "carries a scored class"),
+        (lambda tmp: write_records(tmp / "unscored", 3, codes="164951009"),
+         "carries a class of the scored classes of 2020"),
     ],
 )
 def test_fit_on_bad_folder_is_one_line_error(tmp_path, capsys, make_folder, message):
@@ -271,3 +287,76 @@ def test_predict_into_an_unwritable_place_fails_before_loading(fitted, capsys, m
     for out in ("/proc/out", read_only_folder / "out"):
         assert main(["predict", str(fitted[0]), str(fitted[1]), "-o", str(out), "-q"]) == 2
         assert "does not accept new files" in one_line_error(capsys)
+
+
+REDUCED = {"twelve": LEAD_NAMES, "six": LEAD_NAMES[:6], "two": ("i", "ii")}  # 2021's reduced sets; lower case
+
+
+@pytest.fixture
+def unlabelled(tmp_path):
+    """Native WFDB records without a Dx line, of 12, 6 and 2 leads (the last two named in lower case)."""
+    folder = tmp_path / "unlabelled"
+    signals = make_synthetic_ecg(len(REDUCED), fs=FS, duration=DURATION, random_state=5).X
+    for signal, (name, leads) in zip(signals, REDUCED.items()):
+        write_wfdb(folder, name, signal[: len(leads)], leads=leads)
+    return folder
+
+
+def test_predict_reads_unlabelled_and_reduced_lead_records(fitted, unlabelled, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["predict", str(fitted[0]), str(unlabelled), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "1 record (six) with the leads I, II, III, aVR, aVL, aVF only" in err
+    assert "1 record (two) with the leads I, II only" in err
+    data = load_folders(unlabelled, labels=None, fs=FS, duration=DURATION)
+    assert not data.X[data.records == "two"][:, 2:].any()  # absent leads are zeros at their place
+    expected = load_model(fitted[0])["pipeline"].predict_proba(data.X)
+    for i, record in enumerate(data.records):
+        np.testing.assert_allclose(read_challenge_output(out / f"{record}.csv").scores, expected[i], rtol=1e-6)
+
+
+def test_bad_records_stop_predict_or_are_skipped_by_name(fitted, unlabelled, tmp_path, capsys):
+    (unlabelled / "six.dat").unlink()
+    assert main(["predict", str(fitted[0]), str(unlabelled), "-o", str(tmp_path / "out"), "-q"]) == 2
+    assert "six" in one_line_error(capsys)
+    assert main(["predict", str(fitted[0]), str(unlabelled), "-o", str(tmp_path / "out"), "-q",
+                 "--on-error", "skip"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("sklearn-ecg: warning: skipped record six:"), err
+    assert files_under(tmp_path / "out") == ["twelve.csv", "two.csv"]
+
+
+def test_all_zero_leads_are_named_by_record_in_one_line(fitted, tmp_path, capsys):
+    signal = make_synthetic_ecg(1, fs=FS, duration=DURATION, random_state=0).X[0]
+    signal[4:6] = 0
+    write_wfdb(tmp_path / "flat", "flat", signal)
+    assert main(["predict", str(fitted[0]), str(tmp_path / "flat"), "-o", str(tmp_path / "out"), "-q"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    expected = ("sklearn-ecg: warning: record flat: 2 of its leads are all zeros; kept as they are "
+                "(a model reads them as absent leads)")
+    assert err == [expected]
+
+
+def test_predict_with_a_cache_folder(fitted, unlabelled, tmp_path, capsys, read_only_folder):
+    cache = tmp_path / "cache"
+    for out in ("first", "second"):
+        assert main(["predict", str(fitted[0]), str(unlabelled), "-o", str(tmp_path / out), "-q",
+                     "--cache-dir", str(cache)]) == 0
+    assert list(cache.iterdir())
+    for record in REDUCED:
+        first, second = (read_challenge_output(tmp_path / out / f"{record}.csv") for out in ("first", "second"))
+        np.testing.assert_array_equal(first.scores, second.scores)
+    # A cache that cannot be written: the records are read into memory, with a warning.
+    assert main(["predict", str(fitted[0]), str(unlabelled), "-o", str(tmp_path / "third"), "-q",
+                 "--cache-dir", str(read_only_folder)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("sklearn-ecg: warning: Cache folder") and "cannot be written" in err[0]
+    assert len(list((tmp_path / "third").iterdir())) == len(REDUCED)
+
+
+@pytest.mark.skipif(not (SHARED / "ludb-dev" / "ludb.csv").is_file(),
+                    reason=f"LUDB development records not found at {SHARED / 'ludb-dev'}")
+def test_predict_on_the_shared_ludb_folder(fitted, tmp_path):
+    assert main(["predict", str(fitted[0]), str(SHARED / "ludb-dev"), "-o", str(tmp_path), "-q"]) == 0
+    assert len(list(tmp_path.glob("*.csv"))) == 160
+    assert read_challenge_output(tmp_path / "1.csv").classes.tolist() == load_model(fitted[0])["classes"]

@@ -59,6 +59,19 @@ def test_report_equals_the_single_metrics():
     assert all(type(value) is float for value in report.values())
 
 
+def test_without_a_year_the_challenge_metric_is_left_out_and_any_class_names_do():
+    rng = np.random.default_rng(1)
+    labels = rng.random((40, 5)) < 0.3
+    scores = rng.random((40, 5))
+    outputs = scores > 0.6
+    report = cinc_report(labels, scores, outputs, classes=["CD", "HYP", "MI", "NORM", "STTC"], year=None)
+    assert "challenge" not in report
+    assert report["macro_auroc"] == macro_auroc(labels, scores)
+    assert report["macro_f1"] == macro_f_measure(labels, outputs)
+    with pytest.raises(ValueError, match="not scored"):
+        cinc_report(labels, scores, outputs, classes=["CD", "HYP", "MI", "NORM", "STTC"])
+
+
 def test_report_checks_every_shape():
     labels = np.zeros((3, 24), dtype=int)
     with pytest.raises(ValueError, match="y_score has shape"):
