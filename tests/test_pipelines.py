@@ -1,6 +1,8 @@
 import numpy as np
+import pandas as pd
 import pytest
 
+from sklearn_ecg.datasets import make_synthetic_ecg
 from sklearn_ecg.fusion import GatedFusionClassifier
 from sklearn_ecg.model_selection import MultilabelThresholdTuner
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
@@ -69,3 +71,24 @@ def test_ensemble_cross_fits_classifiers_trained_on_all_their_records():
 def test_ensemble_must_be_an_int_of_at_least_two(ensemble):
     with pytest.raises(ValueError, match="ensemble must be None or an int >= 2"):
         make_default_pipeline(ensemble=ensemble)
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    data = make_synthetic_ecg(24, duration=3.0, random_state=0)
+    return data.X, pd.DataFrame(data.y, columns=data.classes)
+
+
+def test_a_dataframe_y_names_the_classes_of_the_classifier(labelled):
+    X, Y = labelled
+    # No classes given: the column names are the codes that tune the thresholds on the challenge metric.
+    pipeline = make_default_pipeline(branches=["time"], pretraining=None, finetune_epochs=1, random_state=0)
+    np.testing.assert_array_equal(pipeline.fit(X, Y)[-1].classes_, Y.columns)
+
+
+@pytest.mark.parametrize("ensemble", [None, 2])
+def test_dataframe_columns_in_another_order_than_classes_are_refused(labelled, ensemble):
+    X, Y = labelled
+    pipeline = make_default_pipeline(classes=list(Y.columns), ensemble=ensemble)
+    with pytest.raises(ValueError, match="disagree with classes.*another order"):
+        pipeline.fit(X, Y[Y.columns[::-1]])
