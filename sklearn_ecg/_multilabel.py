@@ -94,6 +94,7 @@ def classes_without_positives(Y, classes):
             f"fit: {_first(np.asarray(classes)[absent], 10)}. They are never predicted (threshold "
             f"{OFF_THRESHOLD:g}).",
             UserWarning,
+            stacklevel=1,  # one location, so that the default filter shows a repeated message once
         )
     return absent
 

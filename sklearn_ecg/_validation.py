@@ -127,6 +127,7 @@ def check_amplitude(estimator, X, *, reset):
         f"fit {fitted:.3g}). Are they in another unit? {cause}, give such factors. Predictions of "
         "such input are meaningless; convert the signals to the unit used in fit.",
         UserWarning,
+        stacklevel=1,  # one location, so that the default filter shows a repeated message once
     )
 
 
@@ -153,6 +154,7 @@ def warn_short_records(X, window):
             f"has {lengths.min()}): each is zero-padded to a whole window, which is then mostly "
             "padding. Check the sampling rate, the records' duration and the window.",
             UserWarning,
+            stacklevel=1,  # one location, so that the default filter shows a repeated message once
         )
 
 

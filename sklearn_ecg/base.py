@@ -223,6 +223,7 @@ class BaseTorchEstimator(BaseEstimator):
                 "CUDA is not available on this machine: a torch model saved on a GPU, or with "
                 "device='cuda', was loaded on the CPU and runs there (its device is now 'cpu').",
                 DeviceWarning,
+                stacklevel=1,  # one location, so that the default filter shows a repeated message once
             )
         super().__setstate__(state)
 

@@ -5,8 +5,8 @@ import pytest
 from sklearn_ecg.datasets import make_synthetic_ecg
 from sklearn_ecg.fusion import GatedFusionClassifier
 from sklearn_ecg.model_selection import MultilabelThresholdTuner
-from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pipelines import make_default_pipeline
+from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
 

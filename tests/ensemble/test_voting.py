@@ -117,7 +117,8 @@ def test_a_dataframe_y_names_the_classes_and_reaches_the_estimators():
     X, y = three_labels(60)
     blend = MultilabelVotingClassifier(_members()).fit(X, pd.DataFrame(y, columns=CODES))
     np.testing.assert_array_equal(blend.classes_, CODES)
-    np.testing.assert_array_equal(blend.predict_proba(X), MultilabelVotingClassifier(_members()).fit(X, y).predict_proba(X))
+    from_array = MultilabelVotingClassifier(_members()).fit(X, y)
+    np.testing.assert_array_equal(blend.predict_proba(X), from_array.predict_proba(X))
     # A member that names its classes checks them against the columns.
     members = [("tuned", MultilabelThresholdTuner(KNeighborsClassifier(7), classes=CODES, cv=3, random_state=0))]
     with pytest.raises(ValueError, match="another order"):

@@ -126,7 +126,8 @@ def test_classes_without_positives_warn_and_are_never_predicted(data):
     Y = data.y.copy()
     Y[:, [0, 5]] = 0
     model = FeatureFusionClassifier(threshold=0.01, classes=data.classes, random_state=0, **FAST)
-    with pytest.warns(UserWarning, match=f"2 of 12 classes have no positive record.*{data.classes[0]}, {data.classes[5]}"):
+    absent = f"{data.classes[0]}, {data.classes[5]}"
+    with pytest.warns(UserWarning, match=f"2 of 12 classes have no positive record.*{absent}"):
         model.fit(features, Y)
     assert model.thresholds_[[0, 5]].tolist() == [1.0, 1.0] and (model.thresholds_[1:5] == 0.01).all()
     prediction = model.predict(features)

@@ -12,7 +12,6 @@ from skorch.exceptions import DeviceWarning
 from sklearn_ecg.nn import build_encoder, load_encoder_state
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
-
 # Small and fast: the tiny preset, one local crop, few prototypes.
 FAST = dict(size="tiny", n_local_crops=1, n_prototypes=16, batch_size=8, max_epochs=2)
 
