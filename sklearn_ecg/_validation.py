@@ -116,16 +116,16 @@ def check_amplitude(estimator, X, *, reset):
     fitted = getattr(estimator, "amplitude_", None)  # None in models pickled before it existed
     if not (fitted and amplitude) or 1 / _AMPLITUDE_FACTOR <= amplitude / fitted <= _AMPLITUDE_FACTOR:
         return
-    larger = amplitude > fitted
-    if larger:
+    if amplitude > fitted:
         size, cause = "larger", "ADC counts instead of mV (a gain not applied), or µV instead of mV"
     else:
         size, cause = "smaller", "V instead of mV, or a gain applied twice"
+    factor = max(amplitude, fitted) / min(amplitude, fitted)
     warnings.warn(
-        f"The signals given to {type(estimator).__name__} are {max(amplitude, fitted) / min(amplitude, fitted):.0f} "
-        f"times {size} than those given to fit (99th percentile of |x| per lead: {amplitude:.3g}, in "
-        f"fit {fitted:.3g}). Are they in another unit? {cause}, give such factors. Predictions of "
-        "such input are meaningless; convert the signals to the unit used in fit.",
+        f"The signals given to {type(estimator).__name__} are {factor:.0f} times {size} than those "
+        f"given to fit (99th percentile of |x| per lead: {amplitude:.3g}, in fit {fitted:.3g}). Are "
+        f"they in another unit? {cause}, give such factors. Predictions of such input are "
+        "meaningless; convert the signals to the unit used in fit.",
         UserWarning,
         stacklevel=1,  # one location, so that the default filter shows a repeated message once
     )
