@@ -7,7 +7,8 @@ A fitted pipeline is an ordinary Python object: ``joblib.dump`` writes it,
 ``joblib.load`` reads it back on another machine. The torch estimators of
 sklearn-ecg store their fitted torch state device-agnostically, so a model
 fitted on a CUDA GPU unpickles on a machine without one: its tensors come
-back on the CPU (skorch warns that the net's device changed).
+back on the CPU, a ``device`` of ``"cuda"`` becomes ``"cpu"``, and one
+``DeviceWarning`` says so.
 
 ``device="auto"`` trains on CUDA when it is available and on the CPU
 otherwise. This page was built on a CPU-only machine, so the fit below ran

@@ -1,5 +1,7 @@
 """Targets and probabilities of multi-label estimators: a 0/1 indicator matrix in, one array out."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import type_of_target
@@ -19,6 +21,82 @@ def check_multilabel_target(y, owner):
             f"the target is {target_type}."
         )
     return check_indicator(y, "y")
+
+
+OFF_THRESHOLD = 1.0
+"""Threshold of a class that is never predicted (see ``apply_thresholds``)."""
+
+
+def target_classes(Y, classes, *, target_name="Y"):
+    """The classes of the columns of ``Y``: ``classes``, else the column names of a DataFrame ``Y``.
+
+    A DataFrame names its classes by its columns (unless they are the
+    default ``0 .. n - 1``). When ``classes`` is given too, the names must
+    be the same, in the same order: the same codes in another order would
+    label every column with another class, so they raise rather than being
+    reordered silently.
+
+    Returns
+    -------
+    classes : array-like or None
+        ``classes`` as given, else the column names as an array of str, else None.
+    """
+    names = _column_names(Y)
+    if names is None:
+        return classes
+    if classes is None:
+        return names
+    given = np.asarray(classes).astype(str)
+    if given.shape == names.shape and (given == names).all():
+        return classes
+    if sorted(given.tolist()) == sorted(names.tolist()):
+        problem = "the same classes in another order; reorder the columns to match, e.g. Y[classes]"
+    else:
+        problem = (
+            f"classes has {_first(np.setdiff1d(given, names))} that {target_name} lacks, and "
+            f"{target_name} has {_first(np.setdiff1d(names, given))} that classes lacks"
+        )
+    raise ValueError(
+        f"The columns of the DataFrame {target_name} ({_first(names)}) disagree with classes "
+        f"({_first(given)}): {problem}. Every column would be given the wrong class."
+    )
+
+
+def estimator_target(Y, Y_given):
+    """The 0/1 integer target handed to inner estimators: a DataFrame as ``Y_given`` when it is one.
+
+    Keeping the columns of a pandas ``Y_given`` lets inner estimators that
+    name their classes check them too.
+    """
+    values = Y.astype(np.int64)
+    if _column_names(Y_given) is None or not hasattr(Y_given, "index"):
+        return values
+    return type(Y_given)(values, index=Y_given.index, columns=Y_given.columns)
+
+
+def classes_without_positives(Y, classes):
+    """Mask of the classes without a positive record in ``Y``, which are never to be predicted.
+
+    Raises for a ``Y`` without any positive, and warns once, naming the
+    classes, for columns without one.
+    """
+    positives = Y.sum(axis=0)
+    if not positives.any():
+        raise ValueError(
+            f"Y has no positive label at all (all {Y.shape[0]} records x {Y.shape[1]} classes are 0): "
+            "there is nothing to learn. Check that the labels were read, e.g. that the records' "
+            "codes are among the classes."
+        )
+    absent = positives == 0
+    if absent.any():
+        warnings.warn(
+            f"{absent.sum()} of {len(absent)} classes have no positive record in the data given to "
+            f"fit: {_first(np.asarray(classes)[absent], 10)}. They are never predicted (threshold "
+            f"{OFF_THRESHOLD:g}).",
+            UserWarning,
+            stacklevel=1,  # one location, so that the default filter shows a repeated message once
+        )
+    return absent
 
 
 def check_thresholds(threshold, n_classes):
@@ -80,3 +158,20 @@ def _positive_column(proba, labels):
         return proba[:, -1]
     positive = np.flatnonzero(np.asarray(labels) == 1)
     return proba[:, positive[0]] if positive.size else np.zeros(len(proba))
+
+
+def _column_names(Y):
+    """Column names of a DataFrame ``Y`` as str, or None (no DataFrame, or its default 0 .. n - 1)."""
+    columns = getattr(Y, "columns", None)
+    if columns is None or np.ndim(Y) != 2:
+        return None
+    names = list(columns)
+    if names == list(range(len(names))):
+        return None
+    return np.asarray([str(name) for name in names])
+
+
+def _first(values, n=5):
+    """The first ``n`` of ``values``, for a message."""
+    values = [str(value) for value in values]
+    return ", ".join(values[:n]) + (f", ... ({len(values)} in all)" if len(values) > n else "")

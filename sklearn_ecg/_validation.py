@@ -7,6 +7,8 @@ estimators accept what scikit-learn's checks give them. Labels are
 shape.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
@@ -74,6 +76,86 @@ def check_signals(
             f"at least {min_times} are required."
         )
     return X
+
+
+# The amplitude is measured on this many records at most, spread over X:
+# enough for a stable median, cheap on any data set.
+_AMPLITUDE_RECORDS = 256
+# An amplitude this many times larger (or smaller) than in fit is another unit.
+_AMPLITUDE_FACTOR = 10.0
+
+
+def signal_amplitude(X):
+    """Typical amplitude of signals: the median over present leads of the 99th percentile of ``|x|``.
+
+    Percentiles per lead and record, over time; leads that are zero
+    throughout a record (absent) are left out, and at most 256 records,
+    evenly spread, are measured. None when every lead is absent.
+    """
+    step = max(1, len(X) // _AMPLITUDE_RECORDS)
+    sample = np.abs(X[::step][:_AMPLITUDE_RECORDS])
+    present = sample.any(axis=-1)
+    if not present.any():
+        return None
+    return float(np.median(np.quantile(sample, 0.99, axis=-1)[present]))
+
+
+def check_amplitude(estimator, X, *, reset):
+    """Record the amplitude of the training signals in ``amplitude_``, or warn when ``X``'s is far from it.
+
+    With ``reset`` (in ``fit``), ``estimator.amplitude_`` is set to
+    :func:`signal_amplitude` of ``X``. Otherwise a warning names the likely
+    cause when ``X``'s amplitude is more than 10 times that of fit, or less
+    than a tenth of it: signals in another unit predict nonsense without
+    any error.
+    """
+    amplitude = signal_amplitude(X)
+    if reset:
+        estimator.amplitude_ = amplitude
+        return
+    fitted = getattr(estimator, "amplitude_", None)  # None in models pickled before it existed
+    if not (fitted and amplitude) or 1 / _AMPLITUDE_FACTOR <= amplitude / fitted <= _AMPLITUDE_FACTOR:
+        return
+    if amplitude > fitted:
+        size, cause = "larger", "ADC counts instead of mV (a gain not applied), or µV instead of mV"
+    else:
+        size, cause = "smaller", "V instead of mV, or a gain applied twice"
+    factor = max(amplitude, fitted) / min(amplitude, fitted)
+    warnings.warn(
+        f"The signals given to {type(estimator).__name__} are {factor:.0f} times {size} than those "
+        f"given to fit (99th percentile of |x| per lead: {amplitude:.3g}, in fit {fitted:.3g}). Are "
+        f"they in another unit? {cause}, give such factors. Predictions of such input are "
+        "meaningless; convert the signals to the unit used in fit.",
+        UserWarning,
+        stacklevel=1,  # one location, so that the default filter shows a repeated message once
+    )
+
+
+def record_lengths(X):
+    """Samples of each record up to its last nonzero value in any lead: trailing zeros are padding."""
+    nonzero = np.any(X.reshape(len(X), -1, X.shape[-1]), axis=1)
+    lengths = X.shape[-1] - np.argmax(nonzero[:, ::-1], axis=1)
+    return np.where(nonzero.any(axis=1), lengths, 0)
+
+
+def warn_short_records(X, window):
+    """Warn when records are shorter than half a ``window``: windowing zero-pads them to a whole window.
+
+    A record's length ends at its last nonzero value (:func:`record_lengths`),
+    so that records padded with zeros to the length of the array count as
+    the short records they are.
+    """
+    lengths = record_lengths(X)
+    short = 2 * lengths < window
+    if short.any():
+        warnings.warn(
+            f"{short.sum()} of {len(X)} records are shorter than half a window (fewer than "
+            f"{(window + 1) // 2} of {window} time steps, trailing zeros not counted; the shortest "
+            f"has {lengths.min()}): each is zero-padded to a whole window, which is then mostly "
+            "padding. Check the sampling rate, the records' duration and the window.",
+            UserWarning,
+            stacklevel=1,  # one location, so that the default filter shows a repeated message once
+        )
 
 
 def check_indicator(y, name):

@@ -11,11 +11,13 @@ import contextlib
 import copy
 import io
 import pickle
+import warnings
 
 import torch
 from sklearn.base import BaseEstimator
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.exceptions import DeviceWarning
 
 from ._random import draw_seed, seeded_torch, torch_generator
 
@@ -72,7 +74,8 @@ class BaseTorchEstimator(BaseEstimator):
     - ``history_`` is the skorch history of ``net_``;
     - pickling stores the attributes named in ``_torch_attributes``
       device-agnostically: a model fitted on a GPU unpickles on a machine
-      without one, its tensors on the CPU.
+      without one, its tensors on the CPU and a ``device`` naming CUDA
+      set to ``"cpu"``, with one :class:`skorch.exceptions.DeviceWarning`.
 
     Subclasses define the parameters ``device`` (``"auto"``, ``"cpu"``,
     ``"cuda"``, ...), ``verbose``, ``random_state``, ``lr``, ``max_epochs``
@@ -207,8 +210,21 @@ class BaseTorchEstimator(BaseEstimator):
 
     def __setstate__(self, state):
         data = state.pop("_torch_state", None)
+        moved = False
         if data is not None:
-            state.update(_loads_torch_state(data))
+            torch_state, moved = _loads_torch_state(data)
+            state.update(torch_state)
+        if _is_unavailable_cuda(state.get("device")):
+            # As skorch does for its nets: the model must predict where it is loaded.
+            state["device"] = "cpu"
+            moved = True
+        if moved:
+            warnings.warn(
+                "CUDA is not available on this machine: a torch model saved on a GPU, or with "
+                "device='cuda', was loaded on the CPU and runs there (its device is now 'cpu').",
+                DeviceWarning,
+                stacklevel=1,  # one location, so that the default filter shows a repeated message once
+            )
         super().__setstate__(state)
 
 
@@ -227,6 +243,14 @@ def _resolve_device(device):
     if kind == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available; use 'auto' or 'cpu'.")
     return device
+
+
+def _is_unavailable_cuda(device):
+    """Whether ``device`` names a CUDA device on a machine without CUDA."""
+    try:
+        return torch.device(device).type == "cuda" and not torch.cuda.is_available()
+    except (RuntimeError, TypeError):  # "auto", or a bad name that fit will report
+        return False
 
 
 def _is_on(module, device):
@@ -262,5 +286,19 @@ def _load_storage(data):
 
 
 def _loads_torch_state(data):
-    """Unpickle bytes written by ``pickle.dumps``, mapping GPU tensors to the CPU when needed."""
-    return _MapLocationUnpickler(io.BytesIO(data)).load()
+    """Unpickle bytes written by ``pickle.dumps``, mapping GPU tensors to the CPU when needed.
+
+    Returns the state and whether a skorch net in it was moved off an
+    unavailable device: its DeviceWarning is replaced by the estimator's
+    own, so that loading a model warns once.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        state = _MapLocationUnpickler(io.BytesIO(data)).load()
+    moved = False
+    for warning in caught:
+        if issubclass(warning.category, DeviceWarning):
+            moved = True
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return state, moved

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.exceptions import DeviceWarning
 
 from sklearn_ecg.base import BaseTorchEstimator, SeededNet
 from sklearn_ecg.base import _resolve_device as resolve_device
@@ -60,6 +61,29 @@ def test_gpu_tensors_come_back_on_cpu_without_gpu():
         loaded = pickle.loads(data)
     assert loaded.module_.weight.device.type == "cpu"
     torch.testing.assert_close(loaded.module_.weight, holder.module_.weight)
+
+
+def test_model_fitted_with_device_cuda_loads_on_the_cpu_with_one_warning():
+    holder = _Holder().fit()
+    holder.net_ = holder._build_net(torch.nn.Linear, np.random.RandomState(0), criterion=torch.nn.MSELoss,
+                                    module__in_features=3, module__out_features=1).initialize()
+    holder._torch_attributes = ("module_", "alias_", "net_")
+    # As if fitted on a GPU with device="cuda": the estimator and its net name CUDA, every tensor is tagged so.
+    holder.device = holder.net_.device = "cuda"
+    with mock.patch.object(torch.serialization, "location_tag", lambda storage: "cuda:0"):
+        data = pickle.dumps([holder, _Holder(device="cuda:1")])
+    with mock.patch.object(torch.cuda, "is_available", lambda: False):
+        with pytest.warns(DeviceWarning) as record:
+            loaded, unfitted = pickle.loads(data)
+        with loaded._inference(loaded.module_) as (module, device):  # no "CUDA is not available"
+            assert device == torch.device("cpu") and module.weight.device.type == "cpu"
+    # skorch's own warning for the net is folded into the estimator's: one message.
+    assert {str(w.message) for w in record} == {str(record[0].message)}
+    assert "CUDA is not available on this machine" in str(record[0].message)
+    assert (loaded.device, str(loaded.net_.device), unfitted.device) == ("cpu", "cpu", "cpu")
+    torch.testing.assert_close(loaded.net_.module_.weight, holder.net_.module_.weight.cpu())
+    with mock.patch.object(torch.cuda, "is_available", lambda: True):
+        assert pickle.loads(pickle.dumps(_Holder(device="cuda"))).device == "cuda"  # kept where CUDA is
 
 
 def test_unfitted_estimator_pickles_without_torch_state():

@@ -9,7 +9,15 @@ from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from .._multilabel import check_multilabel_target, check_thresholds, positive_proba
+from .._multilabel import (
+    OFF_THRESHOLD,
+    check_multilabel_target,
+    check_thresholds,
+    classes_without_positives,
+    estimator_target,
+    positive_proba,
+    target_classes,
+)
 from .._sklearn_compat import BaseComposition, Interval, fit_context, num_samples
 from ..model_selection import apply_thresholds
 
@@ -56,9 +64,12 @@ class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
     named_estimators_ : :class:`~sklearn.utils.Bunch`
         The fitted clones by name.
     classes_ : ndarray of shape (n_classes,)
-        ``0 .. n_classes - 1``: the columns of ``Y``.
+        The column names of a DataFrame ``Y``, else ``0 .. n_classes - 1``.
     thresholds_ : ndarray of shape (n_classes,)
-        ``threshold`` for every class: the decision threshold of ``predict``.
+        ``threshold`` for every class: the decision threshold of
+        ``predict``; 1 (never predicted, see
+        :func:`~sklearn_ecg.model_selection.apply_thresholds`) for the
+        classes without a positive record in ``Y``.
     n_features_in_ : int
         Number of features the first fitted estimator saw, if it records it.
 
@@ -142,24 +153,31 @@ class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
         X : array-like of shape (n_records, ...)
             Training records, passed to every estimator as they are.
         Y : array-like of shape (n_records, n_classes)
-            Binary indicator matrix (multi-hot labels).
+            Binary indicator matrix (multi-hot labels), with a positive
+            record for every class (a class without one warns and is never
+            predicted). A DataFrame names the classes by its columns and
+            reaches the estimators as a DataFrame, so that those naming
+            their classes check them.
 
         Returns
         -------
         self : MultilabelVotingClassifier
         """
-        Y = check_multilabel_target(Y, type(self).__name__)
+        Y_given, Y = Y, check_multilabel_target(Y, type(self).__name__)
         if num_samples(X) != len(Y):
             raise ValueError(f"X has {num_samples(X)} records but Y has {len(Y)}.")
         kept = self._kept_estimators()
         self._weights = self._checked_weights()
-        self.thresholds_ = check_thresholds(self.threshold, Y.shape[1])
-        Y = Y.astype(np.int64)  # the usual 0/1 integer indicator matrix
+        names = target_classes(Y_given, None)
+        classes = np.arange(Y.shape[1]) if names is None else names
+        absent = classes_without_positives(Y, classes)
+        self.thresholds_ = np.where(absent, OFF_THRESHOLD, check_thresholds(self.threshold, Y.shape[1]))
+        Y = estimator_target(Y, Y_given)  # the usual 0/1 integer indicator matrix
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(clone(estimator).fit)(X, Y) for _, estimator in kept
         )
         self.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(kept, self.estimators_)})
-        self.classes_ = np.arange(Y.shape[1])
+        self.classes_ = classes
         return self
 
     def predict_proba(self, X):

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import LRScheduler
 from skorch.helper import predefined_split
 
-from .._multilabel import check_thresholds
+from .._multilabel import OFF_THRESHOLD, check_thresholds, classes_without_positives, target_classes
 from .._random import SKLEARN_SEED_BITS, draw_seed
 from .._sklearn_compat import Interval, Options, StrOptions, fit_context, num_samples
 from .._validation import check_indicator
@@ -136,7 +136,9 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         X : array-like
             The input of the subclass: signals or a feature matrix.
         Y : array-like of shape (n_records, n_classes)
-            Binary indicator matrix (multi-hot labels).
+            Binary indicator matrix (multi-hot labels). A DataFrame's
+            column names are the classes when ``classes`` is None, and must
+            equal ``classes`` (in order) when it is given.
 
         Returns
         -------
@@ -145,12 +147,14 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         """
         if self.min_lr > self.lr:
             raise ValueError(f"min_lr={self.min_lr} must not exceed lr={self.lr}: the cosine decays from lr to it.")
-        Y = self._check_targets(Y)
+        Y_given, Y = Y, self._check_targets(Y)
+        classes = target_classes(Y_given, self.classes)
         X = self._check_X(X, reset=True)
         if num_samples(X) != len(Y):
             raise ValueError(f"X has {num_samples(X)} records but Y has {len(Y)}.")
-        self.classes_ = column_codes(self.classes, Y.shape[1], year=self.year, target_name="Y")
-        metric = self._tuning_metric(Y.shape[1])
+        self.classes_ = column_codes(classes, Y.shape[1], year=self.year, target_name="Y")
+        absent = classes_without_positives(Y, self.classes_)
+        metric = self._tuning_metric(Y.shape[1], classes)
         rng = check_random_state(self.random_state)
         network = self._build_network(X, Y.shape[1], rng)
         train, valid = self._split(Y, rng)
@@ -159,7 +163,7 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         self.net_ = self._fusion_net(network, Y[train], rng, valid_data)
         self.net_.fit(Records(X, Y, train, self._crops_per_record()))
         self.net_.train_split = None  # keeps the validation records out of the fitted model
-        self.thresholds_ = self._fit_thresholds(X, Y, valid, metric)
+        self.thresholds_ = self._fit_thresholds(X, Y, valid, metric, absent)
         return self
 
     def decision_function(self, X):
@@ -259,7 +263,7 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         self._y_dtype = Y.dtype
         return check_indicator(Y, "Y")
 
-    def _tuning_metric(self, n_columns):
+    def _tuning_metric(self, n_columns, classes):
         """The metric of threshold="tuned", built before training so that bad codes fail early."""
         if not (isinstance(self.threshold, str) and self.threshold == "tuned"):
             return None
@@ -268,14 +272,15 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
                 "threshold='tuned' tunes on the validation split; set validation_fraction, or wrap "
                 "the model in MultilabelThresholdTuner to tune on an inner cross-validation."
             )
-        return stacked_label_metric(self.tuning_scoring, n_columns=n_columns, classes=self.classes, year=self.year)
+        return stacked_label_metric(self.tuning_scoring, n_columns=n_columns, classes=classes, year=self.year)
 
-    def _fit_thresholds(self, X, Y, valid, metric):
+    def _fit_thresholds(self, X, Y, valid, metric, absent):
+        """The thresholds: given or tuned, and ``OFF_THRESHOLD`` for the ``absent`` classes."""
         if metric is None:
-            return check_thresholds(self.threshold, Y.shape[1])
+            return np.where(absent, OFF_THRESHOLD, check_thresholds(self.threshold, Y.shape[1]))
         logits, _ = self._score(X[valid])
         thresholds, _ = tune_thresholds(
-            Y[valid], expit(logits), scoring=metric, n_passes=2, at_least_one=self.at_least_one
+            Y[valid], expit(logits), scoring=metric, n_passes=2, at_least_one=self.at_least_one, disabled=absent
         )
         return thresholds
 

@@ -80,9 +80,11 @@ class FeatureFusionClassifier(BaseFusionClassifier):
     tuning_scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, default="challenge"
         Metric maximised by ``threshold="tuned"``.
     classes : array-like of str of shape (n_classes,), default=None
-        SNOMED-CT code of each column of ``Y``. None: the ``year``'s scored
-        classes if ``Y`` has as many columns, else unnamed. Tuning on the
-        challenge metric needs codes including the normal class.
+        SNOMED-CT code of each column of ``Y``. None: the column names of a
+        DataFrame ``Y``, else the ``year``'s scored classes if ``Y`` has as
+        many columns, else unnamed. A DataFrame's column names must equal
+        ``classes`` when both are given. Tuning on the challenge metric
+        needs codes including the normal class.
     year : {2020, 2021}, default=2020
         Class table of ``classes=None`` and weights of the challenge metric.
     max_epochs : int, default=30
@@ -119,10 +121,12 @@ class FeatureFusionClassifier(BaseFusionClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Codes of ``Y``'s columns (``classes``, or the year's table), or
-        ``0 .. n_classes - 1`` when unnamed.
+        Codes of ``Y``'s columns (``classes``, a DataFrame's column names,
+        or the year's table), or ``0 .. n_classes - 1`` when unnamed.
     thresholds_ : ndarray of shape (n_classes,)
-        Decision threshold of each class.
+        Decision threshold of each class; 1 for the classes without a
+        positive record in ``fit`` (they are never predicted, see
+        :func:`~sklearn_ecg.model_selection.apply_thresholds`).
     modality_names_ : ndarray of str
         Names of the fused modalities, in the order of the columns of
         :meth:`gate_weights`.
@@ -222,7 +226,10 @@ class FeatureFusionClassifier(BaseFusionClassifier):
             Feature matrix; a DataFrame's column names can name the
             modalities.
         Y : array-like of shape (n_records, n_classes)
-            Binary indicator matrix (multi-hot labels).
+            Binary indicator matrix (multi-hot labels), with a positive
+            record for every class (a class without one warns and is never
+            predicted). A DataFrame's column names are the classes when
+            ``classes`` is None.
 
         Returns
         -------

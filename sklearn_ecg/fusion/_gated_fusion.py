@@ -8,7 +8,7 @@ from sklearn.utils import Bunch
 
 from .._random import SKLEARN_SEED_BITS, draw_seed, seeded_torch
 from .._sklearn_compat import BaseComposition, Interval, StrOptions
-from .._validation import check_signals
+from .._validation import check_amplitude, check_signals, warn_short_records
 from ..augmentation import RandomLeadMasking
 from ..nn import GatedFusionHead, MultiBranchNetwork
 from ._base import BaseFusionClassifier
@@ -92,7 +92,9 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         Output size of the head's first linear layer ``W_1``.
     window : int, default=250
         Window length in samples (250 = 2.5 s at 100 Hz), for training
-        crops and prediction windows.
+        crops and prediction windows. Records shorter than a window are
+        zero-padded to one; those shorter than half a window (trailing
+        zeros not counted) give a warning.
     crops_per_record : int, default=5
         Random windows cut from each training record per epoch.
     lead_mask_proba : float, default=0.5
@@ -119,9 +121,11 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
     tuning_scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, default="challenge"
         Metric maximised by ``threshold="tuned"``.
     classes : array-like of str of shape (n_classes,), default=None
-        SNOMED-CT code of each column of ``Y``. None: the ``year``'s scored
-        classes if ``Y`` has as many columns, else unnamed. Tuning on the
-        challenge metric needs codes including the normal class.
+        SNOMED-CT code of each column of ``Y``. None: the column names of a
+        DataFrame ``Y``, else the ``year``'s scored classes if ``Y`` has as
+        many columns, else unnamed. A DataFrame's column names must equal
+        ``classes`` when both are given. Tuning on the challenge metric
+        needs codes including the normal class.
     year : {2020, 2021}, default=2020
         Class table of ``classes=None`` and weights of the challenge metric.
     max_epochs : int, default=30
@@ -149,8 +153,8 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
         Honoured at prediction too, without changing the fitted model:
         ``set_params(device="cpu")`` predicts on the CPU with a model fitted
-        on a GPU (with ``"auto"``, a model unpickled on a CPU-only machine
-        runs on the CPU).
+        on a GPU (a model unpickled on a machine without CUDA runs on the
+        CPU).
     verbose : int, default=0
         0 prints nothing; 1 prints a table per epoch and a progress bar.
     random_state : int, RandomState instance or None, default=None
@@ -164,10 +168,12 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Codes of ``Y``'s columns (``classes``, or the year's table), or
-        ``0 .. n_classes - 1`` when unnamed.
+        Codes of ``Y``'s columns (``classes``, a DataFrame's column names,
+        or the year's table), or ``0 .. n_classes - 1`` when unnamed.
     thresholds_ : ndarray of shape (n_classes,)
-        Decision threshold of each class.
+        Decision threshold of each class; 1 for the classes without a
+        positive record in ``fit`` (they are never predicted, see
+        :func:`~sklearn_ecg.model_selection.apply_thresholds`).
     modality_names_ : ndarray of str
         The branch names, in the order of the columns of
         :meth:`gate_weights`.
@@ -176,6 +182,11 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         given ones with ``"prefit"``), by name.
     n_leads_in_ : int
         Number of leads seen in ``fit``.
+    amplitude_ : float or None
+        Typical amplitude of the signals given to ``fit`` (median over
+        records and present leads of the 99th percentile of ``|x|``):
+        prediction warns for signals more than 10 times larger or smaller,
+        e.g. in another unit.
     net_ : skorch.NeuralNet
         The net that trained the fused network (``net_.module_``).
     history_ : skorch.callbacks.History
@@ -196,8 +207,9 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
     the training data, unlike the paper's public code (METHODS.md).
 
     Pickling stores the torch state device-agnostically: a model fitted on
-    a GPU unpickles on a CPU-only machine (skorch warns that the net's
-    device changed) and, with ``device="auto"`` or ``"cpu"``, predicts there.
+    a GPU unpickles on a CPU-only machine and predicts there, a ``device``
+    of ``"cuda"`` becoming ``"cpu"``, with one
+    :class:`skorch.exceptions.DeviceWarning`.
 
     Examples
     --------
@@ -325,7 +337,10 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         X : array-like of shape (n_records, n_leads, n_times)
             Signals (2-D: one lead).
         Y : array-like of shape (n_records, n_classes)
-            Binary indicator matrix (multi-hot labels).
+            Binary indicator matrix (multi-hot labels), with a positive
+            record for every class (a class without one warns and is never
+            predicted). A DataFrame's column names are the classes when
+            ``classes`` is None.
 
         Returns
         -------
@@ -337,7 +352,9 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         X = check_signals(X, n_leads=None if reset else self.n_leads_in_, dtype=np.float32)
         if reset:
             self.n_leads_in_ = X.shape[1]
-        return X  # crops and sliding windows zero-pad records shorter than a window
+        check_amplitude(self, X, reset=reset)
+        warn_short_records(X, self.window)  # crops and sliding windows zero-pad them
+        return X
 
     def _build_network(self, X, n_classes, rng):
         branches = self._branches()

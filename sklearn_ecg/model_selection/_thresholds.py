@@ -13,7 +13,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .._multilabel import check_multilabel_target, positive_proba
+from .._multilabel import (
+    OFF_THRESHOLD,
+    check_multilabel_target,
+    classes_without_positives,
+    estimator_target,
+    positive_proba,
+    target_classes,
+)
 from .._sklearn_compat import HasMethods, Interval, Options, StrOptions, fit_context, num_samples, safe_indexing
 from .._validation import check_indicator, check_same_shape, check_scores
 from ..classes import column_codes
@@ -34,9 +41,14 @@ def apply_thresholds(proba, thresholds, *, at_least_one=True):
         list form).
     thresholds : float or array-like of shape (n_classes,)
         A class is predicted where its probability is ``>=`` its threshold.
+        A threshold of 1 (or more) switches its class off: it is never
+        predicted, not even by ``at_least_one``. The classifiers of
+        sklearn-ecg give it to the classes without a positive record in
+        their training data.
     at_least_one : bool, default=True
-        Give a record that no class reaches its highest-probability class,
-        so that every record gets a diagnosis, as the challenge expects.
+        Give a record that no class reaches its highest-probability class
+        (among those not switched off), so that every record gets a
+        diagnosis, as the challenge expects.
 
     Returns
     -------
@@ -50,6 +62,9 @@ def apply_thresholds(proba, thresholds, *, at_least_one=True):
     >>> apply_thresholds(proba, [0.5, 0.5, 0.3])
     array([[1, 0, 1],
            [0, 1, 0]])
+    >>> apply_thresholds(proba, [0.5, 1.0, 0.3])  # the second class is off
+    array([[1, 0, 1],
+           [0, 0, 1]])
     """
     proba = check_scores(proba, "proba")
     thresholds = np.asarray(thresholds, dtype=np.float64)
@@ -58,15 +73,16 @@ def apply_thresholds(proba, thresholds, *, at_least_one=True):
             f"thresholds must be a float or have one entry per class ({proba.shape[1]}); "
             f"got shape {thresholds.shape}."
         )
-    y_pred = proba >= thresholds
-    if at_least_one:
-        _ensure_one_label(y_pred, proba)
+    on = np.broadcast_to(thresholds < OFF_THRESHOLD, proba.shape[1:])
+    y_pred = (proba >= thresholds) & on
+    if at_least_one and on.any():
+        _ensure_one_label(y_pred, np.where(on, proba, -np.inf))
     return y_pred.astype(int)
 
 
 def tune_thresholds(
     y_true, proba, *, scoring="challenge", thresholds=19, n_passes=2, shrinkage=0.0,
-    at_least_one=True, classes=None, year=2020,
+    at_least_one=True, classes=None, year=2020, disabled=None,
 ):
     """Per-class thresholds that maximise a metric on given probabilities.
 
@@ -87,7 +103,8 @@ def tune_thresholds(
         built beforehand by :func:`~sklearn_ecg.metrics.stacked_label_metric`
         (then ``classes`` and ``year`` are not used).
     thresholds : int or array-like of shape (n_thresholds,), default=19
-        Candidate thresholds, or their number, evenly spaced inside (0, 1).
+        Candidate thresholds in [0, 1), or their number, evenly spaced
+        inside (0, 1).
     n_passes : int, default=2
         Sweeps of coordinate ascent over the classes.
     shrinkage : float in [0, 1], default=0.0
@@ -100,6 +117,10 @@ def tune_thresholds(
         SNOMED-CT code of each column; None: the year's scored classes.
     year : {2020, 2021}, default=2020
         Whose weight matrix the challenge metric uses.
+    disabled : array-like of bool of shape (n_classes,), default=None
+        Classes switched off: their threshold is 1, so that they are never
+        predicted (see :func:`apply_thresholds`), and they are not tuned;
+        e.g. the classes without a positive record in the training data.
 
     Returns
     -------
@@ -129,9 +150,12 @@ def tune_thresholds(
         metric = scoring
     else:
         metric = stacked_label_metric(scoring, classes=classes, year=year, n_columns=y_true.shape[1])
+    disabled = np.zeros(y_true.shape[1], dtype=bool) if disabled is None else np.asarray(disabled, dtype=bool)
+    if disabled.shape != (y_true.shape[1],):
+        raise ValueError(f"disabled must hold one bool per class ({y_true.shape[1]}); got shape {disabled.shape}.")
     return _tune(
         y_true, proba, _threshold_grid(thresholds), metric, n_passes=n_passes,
-        shrinkage=shrinkage, at_least_one=at_least_one,
+        shrinkage=shrinkage, at_least_one=at_least_one, disabled=disabled,
     )
 
 
@@ -162,8 +186,8 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         Metric of the binary predictions to maximise (see
         :func:`sklearn_ecg.metrics.make_cinc_scorers`).
     thresholds : int or array-like of shape (n_thresholds,), default=19
-        Candidate thresholds, or their number, evenly spaced inside (0, 1):
-        19 gives 0.05, 0.10, ..., 0.95.
+        Candidate thresholds in [0, 1), or their number, evenly spaced
+        inside (0, 1): 19 gives 0.05, 0.10, ..., 0.95.
     cv : int, cross-validation generator or iterable, default=5
         Inner split of the training data for the out-of-fold
         probabilities; an int means ``MultilabelStratifiedKFold(cv,
@@ -187,9 +211,11 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         Give a record that no class reaches its highest-probability class
         (see :func:`apply_thresholds`), in tuning and in ``predict``.
     classes : array-like of str of shape (n_classes,), default=None
-        SNOMED-CT code of each column of ``y``. None: the year's scored
-        classes if ``y`` has as many columns, else unnamed. The challenge
-        metric needs codes including the normal class.
+        SNOMED-CT code of each column of ``y``. None: the column names of a
+        DataFrame ``y``, else the year's scored classes if ``y`` has as many
+        columns, else unnamed. A DataFrame's column names must equal
+        ``classes`` when both are given. The challenge metric needs codes
+        including the normal class.
     year : {2020, 2021}, default=2020
         Whose weight matrix the challenge metric uses.
     random_state : int, RandomState instance or None, default=None
@@ -208,7 +234,9 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         The estimators whose probabilities ``predict_proba`` averages: the
         refitted one, or those of every inner fold.
     thresholds_ : ndarray of shape (n_classes,)
-        Tuned threshold of each class.
+        Tuned threshold of each class; 1 (never predicted, see
+        :func:`apply_thresholds`) for the classes without a positive record
+        in ``y``, which are not tuned.
     best_score_ : float
         The metric of the tuned thresholds on the out-of-fold probabilities
         (a slightly optimistic estimate: it selected the thresholds).
@@ -217,8 +245,8 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         thresholds, as ``cross_val_predict`` would give them: for
         diagnostics, or to tune the thresholds of a blend of models honestly.
     classes_ : ndarray of shape (n_classes,)
-        Codes of the columns (``classes``, or the year's table), or
-        ``0 .. n_classes - 1`` when unnamed.
+        Codes of the columns (``classes``, a DataFrame's column names, or
+        the year's table), or ``0 .. n_classes - 1`` when unnamed.
     n_features_in_ : int
         Number of features the refitted estimator saw, if it records it.
     modality_names_ : ndarray of str
@@ -306,7 +334,10 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         X : array-like of shape (n_records, ...)
             Training records, passed to the estimator as they are.
         y : array-like of shape (n_records, n_classes)
-            Binary indicator matrix.
+            Binary indicator matrix, with a positive record for every class
+            (a class without one warns and is never predicted). A DataFrame
+            names the classes by its columns and reaches the estimator as
+            a DataFrame.
         groups : array-like of shape (n_records,), default=None
             Passed to the inner splitter's ``split``.
 
@@ -315,25 +346,26 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self : object
             Fitted tuner.
         """
-        y = check_multilabel_target(y, type(self).__name__)
+        y_given, y = y, check_multilabel_target(y, type(self).__name__)
         if num_samples(X) != len(y):
             raise ValueError(f"X has {num_samples(X)} records but y has {len(y)}.")
-        classes = None if self.classes is None else np.asarray(self.classes).astype(str)
+        classes = target_classes(y_given, self.classes, target_name="y")
+        classes = None if classes is None else np.asarray(classes).astype(str)
         self.classes_ = column_codes(classes, y.shape[1], year=self.year)
-        metric = stacked_label_metric(
-            self.scoring, classes=self.classes, year=self.year, n_columns=y.shape[1]
-        )
+        disabled = classes_without_positives(y, self.classes_)
+        metric = stacked_label_metric(self.scoring, classes=classes, year=self.year, n_columns=y.shape[1])
         grid = _threshold_grid(self.thresholds)
         # The estimator gets the usual 0/1 integer indicator matrix.
-        self.oof_proba_, fold_estimators = self._out_of_fold_proba(X, y.astype(np.int64), groups)
+        y_estimator = estimator_target(y, y_given)
+        self.oof_proba_, fold_estimators = self._out_of_fold_proba(X, y_estimator, groups)
         self.thresholds_, self.best_score_ = _tune(
             y, self.oof_proba_, grid, metric, n_passes=self.n_passes, shrinkage=self.shrinkage,
-            at_least_one=self.at_least_one,
+            at_least_one=self.at_least_one, disabled=disabled,
         )
         if self.ensemble:
             self.estimators_ = fold_estimators
         else:
-            self.estimators_ = [clone(self.estimator).fit(X, y.astype(np.int64))]
+            self.estimators_ = [clone(self.estimator).fit(X, y_estimator)]
         self.estimator_ = self.estimators_[0]
         return self
 
@@ -452,41 +484,48 @@ def _threshold_grid(thresholds):
             raise ValueError(f"thresholds must be an int >= 1 or an array of values; got {thresholds}.")
         return np.linspace(0.0, 1.0, thresholds + 2)[1:-1]
     grid = np.asarray(thresholds, dtype=np.float64)
-    if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():
-        raise ValueError("thresholds must be a non-empty 1-D array of finite values.")
+    if grid.ndim != 1 or grid.size == 0 or not ((grid >= 0) & (grid < OFF_THRESHOLD)).all():
+        raise ValueError(
+            "thresholds must be a non-empty 1-D array of finite values in [0, 1) (a threshold of 1 "
+            "switches a class off)."
+        )
     return grid
 
 
 def _fit_predict_proba(estimator, X, y, train, test):
-    estimator.fit(safe_indexing(X, train), y[train])
+    estimator.fit(safe_indexing(X, train), safe_indexing(y, train))
     return estimator, positive_proba(estimator, safe_indexing(X, test), y.shape[1])
 
 
-def _tune(y, proba, grid, metric, *, n_passes, shrinkage, at_least_one):
-    """Per-class thresholds by coordinate ascent, shrunk toward the best common one."""
+def _tune(y, proba, grid, metric, *, n_passes, shrinkage, at_least_one, disabled):
+    """Per-class thresholds by coordinate ascent, shrunk toward the best common one; ``disabled`` at 1."""
     thresholds, score = _coordinate_ascent(
-        y, proba, grid, metric, n_passes=n_passes, at_least_one=at_least_one
+        y, proba, grid, metric, n_passes=n_passes, at_least_one=at_least_one, disabled=disabled
     )
     if shrinkage == 0:
         return thresholds, score
-    common = np.stack([apply_thresholds(proba, t, at_least_one=at_least_one) for t in grid]).astype(bool)
+    common = np.stack([
+        apply_thresholds(proba, np.where(disabled, OFF_THRESHOLD, t), at_least_one=at_least_one) for t in grid
+    ]).astype(bool)
     best_common = grid[np.argmax(_finite(metric(y, common)))]
-    # Clipped: a grid may hold 0 or 1, whose logits are infinite.
+    # Clipped: a grid may hold 0, whose logit is infinite.
     logits = logit(np.clip(np.append(thresholds, best_common), 1e-6, 1 - 1e-6))
-    thresholds = expit((1 - shrinkage) * logits[:-1] + shrinkage * logits[-1])
+    shrunk = expit((1 - shrinkage) * logits[:-1] + shrinkage * logits[-1])
+    thresholds = np.where(disabled, OFF_THRESHOLD, shrunk)
     predicted = apply_thresholds(proba, thresholds, at_least_one=at_least_one).astype(bool)
     return thresholds, float(_finite(metric(y, predicted)))
 
 
-def _coordinate_ascent(y, proba, grid, metric, *, n_passes, at_least_one):
-    """Per-class thresholds by coordinate ascent from 0.5; returns them and the score."""
-    thresholds = np.full(y.shape[1], 0.5)
-    current = proba >= thresholds
+def _coordinate_ascent(y, proba, grid, metric, *, n_passes, at_least_one, disabled):
+    """Per-class thresholds by coordinate ascent from 0.5, ``disabled`` ones fixed at 1; returns them and the score."""
+    thresholds = np.where(disabled, OFF_THRESHOLD, 0.5)
+    current = apply_thresholds(proba, thresholds, at_least_one=False).astype(bool)
     start = apply_thresholds(proba, thresholds, at_least_one=at_least_one).astype(bool)
     best = _finite(metric(y, start))
-    most_probable = proba.argmax(axis=1)
+    # The class at_least_one gives an empty record: never a disabled one.
+    most_probable = np.where(disabled, -np.inf, proba).argmax(axis=1)
     for _ in range(n_passes):
-        for k in range(y.shape[1]):
+        for k in np.flatnonzero(~disabled):
             others = current.copy()
             others[:, k] = False
             column = proba[:, k] >= grid[:, None]

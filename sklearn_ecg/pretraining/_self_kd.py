@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import GradientNormClipping, PassthroughScoring
 
 from .._sklearn_compat import Interval, StrOptions, fit_context
-from .._validation import check_signals
+from .._validation import check_amplitude, check_signals, warn_short_records
 from ..base import BaseTorchEstimator
 from ..nn import DINOLoss, build_encoder, load_encoder_state
 from ..nn.functional import aggregate_windows, batched_forward, sliding_windows
@@ -67,7 +67,9 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
     window : int or None, default=None
         Window length along the last axis: samples (time) or frames
         (spectrogram). None: 250 samples or 21 frames, i.e. 2.5 s at 100 Hz.
-        Records shorter than the window are zero-padded at the end.
+        Records shorter than the window are zero-padded at the end; those
+        shorter than half a window (trailing zeros not counted) give a
+        warning.
     n_local_crops : int, default=4
         Local views per window (METHODS: 8; fewer is cheaper on a CPU).
     crops_per_record : int, default=1
@@ -135,6 +137,11 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         The net that trained it (student, teacher, optimiser, DINO loss).
     n_leads_in_ : int
         Number of leads seen in ``fit``.
+    amplitude_ : float or None
+        With ``modality="time"``: typical amplitude of the signals given to
+        ``fit`` (median over records and present leads of the 99th
+        percentile of ``|x|``); ``transform`` warns for signals more than 10
+        times larger or smaller, e.g. in another unit.
     n_features_out_ : int
         Embedding size.
     window_ : int
@@ -173,7 +180,8 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
 
     Pickling stores the fitted torch state device-agnostically: a model
     fitted on a GPU unpickles on a CPU-only machine, with its tensors on the
-    CPU (skorch warns that the net's device changed).
+    CPU and a ``device`` of ``"cuda"`` set to ``"cpu"`` (one
+    :class:`skorch.exceptions.DeviceWarning` says so).
 
     Examples
     --------
@@ -288,12 +296,10 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         self : SelfKDPretrainer
         """
         continuing = self.warm_start and hasattr(self, "net_")
-        X = self._check_X(X, reset=not continuing)
         if not continuing:
             self.encoder_kind_ = self._encoder_kind()
             self.window_ = self.window or _DEFAULT_WINDOW[self.modality]
-        # Records shorter than the window are zero-padded by random_crops
-        # (fit) and sliding_windows (transform).
+        X = self._check_X(X, reset=not continuing)
         if continuing:
             self.net_.max_epochs = self.max_epochs
             self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
@@ -411,6 +417,10 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
                 f"X has {X.shape[1]} leads (shape {X.shape}), but this {type(self).__name__} was "
                 f"fitted on {self.n_leads_in_}; give absent leads as zero channels."
             )
+        if self.modality == "time":  # the magnitudes (or logarithms) of spectrograms have another scale
+            check_amplitude(self, X, reset=reset)
+        # random_crops (fit) and sliding_windows (transform) zero-pad them.
+        warn_short_records(X, self.window_)
         return X
 
     def _self_distillation_net(self, X):

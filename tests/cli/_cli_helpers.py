@@ -26,12 +26,17 @@ def write_records(folder, n_records, *, seed=0, codes=None):
 
 
 def one_line_error(capsys, prefix="sklearn-ecg: error:"):
-    err = capsys.readouterr().err.strip()
+    err = without_absent_class_warnings(capsys.readouterr().err).strip()
     assert err.startswith(prefix), err
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     return err
 
 
+
+
+def without_absent_class_warnings(err):
+    """``err`` less the warnings about the scored classes that the synthetic records lack (12 of 24)."""
+    return "".join(line for line in err.splitlines(keepends=True) if "have no positive record" not in line)
 
 
 def files_under(folder):

@@ -1,6 +1,7 @@
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
 from hypothesis import given, settings
@@ -52,9 +53,9 @@ class TestVoting:
 
     def test_thresholds_and_at_least_one(self):
         X, y = three_labels(60)
-        blend = MultilabelVotingClassifier(_members(), threshold=[1.0, 1.0, 1.0], at_least_one=False).fit(X, y)
+        blend = MultilabelVotingClassifier(_members(), threshold=[0.3, 1.0, 0.7], at_least_one=False).fit(X, y)
         proba = blend.predict_proba(X)
-        np.testing.assert_array_equal(blend.predict(X), proba >= 1.0)
+        np.testing.assert_array_equal(blend.predict(X), (proba >= [0.3, 2.0, 0.7]))  # a threshold of 1 is off
         np.testing.assert_array_equal(blend.set_params(threshold=0.4).fit(X, y).thresholds_, [0.4] * 3)
         blend.set_params(at_least_one=True).fit(X, y)
         assert blend.predict(X).sum(axis=1).min() == 1
@@ -110,6 +111,33 @@ class TestVoting:
         mixed = MultilabelVotingClassifier([("a", Signals()), ("b", KNeighborsClassifier())])
         assert not get_tags(mixed).input_tags.three_d_array
         assert get_tags(mixed).classifier_tags.multi_label
+
+
+def test_a_dataframe_y_names_the_classes_and_reaches_the_estimators():
+    X, y = three_labels(60)
+    blend = MultilabelVotingClassifier(_members()).fit(X, pd.DataFrame(y, columns=CODES))
+    np.testing.assert_array_equal(blend.classes_, CODES)
+    from_array = MultilabelVotingClassifier(_members()).fit(X, y)
+    np.testing.assert_array_equal(blend.predict_proba(X), from_array.predict_proba(X))
+    # A member that names its classes checks them against the columns.
+    members = [("tuned", MultilabelThresholdTuner(KNeighborsClassifier(7), classes=CODES, cv=3, random_state=0))]
+    with pytest.raises(ValueError, match="another order"):
+        MultilabelVotingClassifier(members).fit(X, pd.DataFrame(y, columns=CODES)[CODES[::-1]])
+
+
+def test_classes_without_positives_warn_and_are_never_predicted():
+    X, y = three_labels(60)
+    y[:, 0] = 0
+    y[:, 2] &= X[:, 3] > 0  # records without any label
+    blend = MultilabelVotingClassifier([("knn", KNeighborsClassifier(7))])
+    with pytest.warns(UserWarning, match="1 of 3 classes have no positive record in the data given to fit: 0"):
+        blend.fit(X, y)
+    np.testing.assert_array_equal(blend.thresholds_, [1.0, 0.5, 0.5])
+    assert (blend.predict_proba(X) == 0).all(axis=1).any()  # records whose most probable class used to be the first
+    prediction = blend.predict(X)
+    assert not prediction[:, 0].any() and prediction.any(axis=1).all()
+    with pytest.raises(ValueError, match="no positive label at all"):
+        blend.fit(X, np.zeros_like(y))
 
 
 @pytest.mark.parametrize(

@@ -108,3 +108,29 @@ def test_same_seed_same_model_and_no_signal_parameters(data):
     np.testing.assert_array_equal(first.predict_proba(features), again.predict_proba(features))
     assert not {"branches", "window", "crops_per_record", "lead_mask_proba", "pretraining"} & set(first.get_params())
 
+
+
+def test_a_dataframe_y_names_the_classes(data):
+    features = np.random.default_rng(0).normal(size=(48, 6))
+    Y = pd.DataFrame(data.y, columns=data.classes)
+    model = FeatureFusionClassifier(threshold="tuned", validation_fraction=0.25, random_state=0, **FAST)
+    np.testing.assert_array_equal(model.fit(features, Y).classes_, data.classes)
+    with pytest.raises(ValueError, match="columns of the DataFrame Y .* disagree with classes.*another order"):
+        model.set_params(classes=data.classes).fit(features, Y[data.classes[::-1]])
+    with pytest.raises(ValueError, match=f"classes has 999 that Y lacks, and Y has {data.classes[-1]} that"):
+        model.set_params(classes=[*data.classes[:-1], "999"]).fit(features, Y)
+
+
+def test_classes_without_positives_warn_and_are_never_predicted(data):
+    features = np.random.default_rng(0).normal(size=(48, 6))
+    Y = data.y.copy()
+    Y[:, [0, 5]] = 0
+    model = FeatureFusionClassifier(threshold=0.01, classes=data.classes, random_state=0, **FAST)
+    absent = f"{data.classes[0]}, {data.classes[5]}"
+    with pytest.warns(UserWarning, match=f"2 of 12 classes have no positive record.*{absent}"):
+        model.fit(features, Y)
+    assert model.thresholds_[[0, 5]].tolist() == [1.0, 1.0] and (model.thresholds_[1:5] == 0.01).all()
+    prediction = model.predict(features)
+    assert not prediction[:, [0, 5]].any() and prediction[:, 1:5].any()
+    with pytest.raises(ValueError, match="no positive label at all"):
+        model.fit(features, np.zeros_like(Y))

@@ -2,6 +2,7 @@ import pickle
 from unittest import mock
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from _multilabel_cases import FUSION_MULTILABEL_ONLY
@@ -100,9 +101,32 @@ def test_gate_weights_are_per_record_and_sum_to_one(fitted, data):
 
 
 def test_records_of_any_length_are_scored(fitted, data):
-    short = fitted.predict_proba(data.X[:3, :, :120])  # zero-padded to one window
+    with pytest.warns(UserWarning, match="3 of 3 records are shorter than half a window"):
+        short = fitted.predict_proba(data.X[:3, :, :120])  # zero-padded to one window
     long = fitted.predict_proba(np.concatenate([data.X[:3], data.X[:3]], axis=-1))
     assert short.shape == long.shape == (3, 12)
+
+
+def test_records_shorter_than_half_a_window_warn_naming_how_many(data, recwarn):
+    X = data.X[:5].copy()
+    X[:2, :, 100:] = 0  # two records of 1 s, zero-padded to the length of the array
+    with pytest.warns(UserWarning, match=r"2 of 5 records are shorter than half a window \(fewer than 125 of 250"):
+        _model(branches=_branches()[:1], pretraining=None, max_epochs=1, validation_fraction=None).fit(
+            X, data.y[:5])
+    recwarn.clear()
+    _model(branches=_branches()[:1], pretraining=None, max_epochs=1, validation_fraction=None).fit(
+        data.X[:5, :, :125], data.y[:5])  # half a window: no warning
+    assert not [w for w in recwarn.list if "half a window" in str(w.message)]
+
+
+# Through the pipeline's LeadStandardizer, whose offsets blur the factor of 1000 somewhat.
+@pytest.mark.parametrize("scale, cause", [(1000.0, "larger.*ADC counts instead of mV"), (1e-3, "smaller.*V instead")])
+def test_signals_in_another_unit_warn_at_prediction(fitted, data, scale, cause, recwarn):
+    fitted.predict_proba(data.X[:4] * 2)  # the same unit, another gain: quiet
+    assert not recwarn.list
+    with pytest.warns(UserWarning, match=f"GatedFusionClassifier are [0-9]+ times {cause}"):
+        fitted.predict(data.X[:4] * scale)
+    assert fitted[-1].amplitude_ == pytest.approx(3.0, rel=0.5)  # standardised signals
 
 
 def test_prediction_is_the_mean_of_the_window_probabilities(fitted, data):
@@ -146,6 +170,26 @@ def test_model_fitted_on_gpu_unpickles_and_predicts_on_cpu_only_machine(fitted, 
             loaded = pickle.loads(data_bytes)
         proba = loaded.predict_proba(data.X)  # device="auto" resolves to the CPU
     assert all(p.device.type == "cpu" for p in loaded[-1].net_.module_.parameters())
+    np.testing.assert_allclose(proba, expected, rtol=1e-6)
+
+
+def test_pipeline_fitted_with_device_cuda_predicts_on_cpu_only_machine(fitted, data):
+    expected = fitted.predict_proba(data.X)
+    model = pickle.loads(pickle.dumps(fitted))
+    # As if fitted with device="cuda" on a GPU: every estimator and net names CUDA.
+    model.set_params(gatedfusionclassifier__device="cuda")
+    model[-1].net_.device = "cuda"
+    for branch in model[-1].named_branches_.values():
+        pretrainer = branch[-1] if hasattr(branch, "steps") else branch
+        pretrainer.device = pretrainer.net_.device = "cuda"
+    with mock.patch.object(torch.serialization, "location_tag", lambda storage: "cuda:0"):
+        data_bytes = pickle.dumps(model)
+    with mock.patch.object(torch.cuda, "is_available", lambda: False):
+        with pytest.warns(DeviceWarning) as record:
+            loaded = pickle.loads(data_bytes)
+        proba = loaded.predict_proba(data.X)
+    assert len({str(w.message) for w in record}) == 1 and "runs there" in str(record[0].message)
+    assert loaded[-1].device == "cpu" and str(loaded[-1].net_.device) == "cpu"
     np.testing.assert_allclose(proba, expected, rtol=1e-6)
 
 
@@ -222,13 +266,27 @@ def test_ablations_single_modality_and_plain_concatenation(params, names, data):
     assert hasattr(model, "gate_weights") == (model.fusion == "gate")
 
 
-def test_class_without_positive_example_still_fits_and_predicts(data):
-    Y = data.y.copy()
-    Y[:, 3] = 0
-    model = _model(max_epochs=1, pos_weight="balanced", threshold="tuned", validation_fraction=0.25,
-                   classes=data.classes).fit(data.X, Y)
+def test_a_dataframe_y_names_the_classes_and_a_class_without_positives_is_never_predicted(data):
+    Y = pd.DataFrame(data.y, columns=data.classes)
+    Y.iloc[:, 3] = 0
+    model = _model(max_epochs=1, pos_weight="balanced", threshold="tuned", validation_fraction=0.25)
+    with pytest.warns(UserWarning, match=f"1 of 12 classes have no positive record.*{data.classes[3]}"):
+        model.fit(data.X, Y)
+    np.testing.assert_array_equal(model.classes_, data.classes)  # also the codes the tuning metric used
     assert np.isfinite(model.predict_proba(data.X)).all()
     assert model.net_.criterion_.pos_weight[3] == 1.0
+    assert model.thresholds_[3] == 1.0 and not model.predict(data.X)[:, 3].any()
+
+
+def test_dataframe_columns_in_another_order_than_classes_are_refused(data):
+    Y = pd.DataFrame(data.y, columns=data.classes)
+    with pytest.raises(ValueError, match="columns of the DataFrame Y .* disagree with classes.*another order"):
+        _model(classes=data.classes).fit(data.X, Y[data.classes[::-1]])
+
+
+def test_a_y_without_any_positive_is_refused(data):
+    with pytest.raises(ValueError, match="no positive label at all"):
+        _model().fit(data.X, np.zeros_like(data.y))
 
 
 def test_cross_validate_with_challenge_scorers(data):

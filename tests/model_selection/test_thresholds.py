@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from _multilabel_cases import CODES, MULTILABEL_ONLY, three_labels
 from hypothesis import given, settings
@@ -50,6 +51,13 @@ class TestApplyThresholds:
         proba = np.array([[0.7, 0.2], [0.1, 0.6]])
         as_list = [np.column_stack([1 - proba[:, k], proba[:, k]]) for k in range(2)]
         np.testing.assert_array_equal(apply_thresholds(as_list, 0.5), apply_thresholds(proba, 0.5))
+
+    def test_a_threshold_of_one_switches_its_class_off(self):
+        # Never predicted: neither at probability 1 nor as the most probable class of an empty record.
+        proba = np.array([[1.0, 0.2], [0.9, 0.1], [0.3, 0.8]])
+        np.testing.assert_array_equal(apply_thresholds(proba, [1.0, 0.5]), [[0, 1], [0, 1], [0, 1]])
+        np.testing.assert_array_equal(apply_thresholds(proba, [1.0, 0.9], at_least_one=False), [[0, 0]] * 3)
+        np.testing.assert_array_equal(apply_thresholds(proba, 1.0), [[0, 0]] * 3)  # every class off
 
     def test_bad_thresholds(self):
         with pytest.raises(ValueError, match=r"one entry per class \(2\); got shape \(3,\)"):
@@ -134,6 +142,20 @@ class TestTuneThresholds:
         low, high = np.minimum(own, common), np.maximum(own, common)
         assert np.all((shrunk >= low - 1e-12) & (shrunk <= high + 1e-12))
 
+    @pytest.mark.parametrize("shrinkage", [0.0, 0.5])
+    def test_disabled_classes_stay_off_and_at_least_one_never_picks_them(self, shrinkage):
+        X, y = three_labels(150)
+        proba = _tuner().fit(X, y).oof_proba_
+        proba[:, 0] = 1.0  # the most probable class of every record
+        disabled = [True, False, False]
+        thresholds, score = tune_thresholds(y, proba, classes=CODES, disabled=disabled, shrinkage=shrinkage)
+        assert thresholds[0] == 1.0 and (thresholds[1:] < 1).all()
+        predicted = apply_thresholds(proba, thresholds)
+        assert not predicted[:, 0].any() and predicted.any(axis=1).all()
+        assert score == pytest.approx(challenge_metric(y, predicted, classes=CODES), abs=1e-12)
+        with pytest.raises(ValueError, match=r"disabled must hold one bool per class \(3\)"):
+            tune_thresholds(y, proba, classes=CODES, disabled=[True])
+
     def test_bad_input(self):
         with pytest.raises(ValueError, match=r"y_true has shape \(2, 3\) but proba has shape \(2, 2\)"):
             tune_thresholds(np.zeros((2, 3)), np.zeros((2, 2)), classes=CODES)
@@ -196,6 +218,7 @@ class _Spy(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.seen_ = set(X[:, 0].astype(int))
+        self.y_ = y
         self.model_ = KNeighborsClassifier(3).fit(X[:, 1:], y)
         return self
 
@@ -321,7 +344,7 @@ def test_default_classes_are_the_year_table_when_the_width_matches():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))
     y = np.zeros((60, 24), dtype=int)
-    y[np.arange(60), rng.integers(0, 24, 60)] = 1
+    y[np.arange(60), np.arange(60) % 24] = 1
     tuner = MultilabelThresholdTuner(
         KNeighborsClassifier(5), thresholds=3, n_passes=1, cv=2, random_state=0
     ).fit(X, y)
@@ -336,6 +359,7 @@ def test_default_classes_are_the_year_table_when_the_width_matches():
         ({"scoring": "macro_auroc"}, 3, ValueError, "scoring"),
         ({"cv": ShuffleSplit(2, test_size=0.3, random_state=0)}, 3, ValueError, "exactly one"),
         ({"thresholds": [0.2, np.nan]}, 3, ValueError, "finite"),
+        ({"thresholds": [0.2, 1.0]}, 3, ValueError, r"in \[0, 1\) \(a threshold of 1 switches a class off"),
         ({"shrinkage": 2.0}, 3, ValueError, "shrinkage"),
     ],
 )
@@ -387,9 +411,45 @@ def test_positive_probability_of_an_output_that_saw_one_class():
     knn = KNeighborsClassifier(5).fit(X, y)
     assert knn.predict_proba(X)[1].shape == (60, 1)
     tuner = MultilabelThresholdTuner(KNeighborsClassifier(5), classes=CODES, cv=3, random_state=0)
-    proba = tuner.fit(X, y).predict_proba(X)
+    with pytest.warns(UserWarning, match="164890007"):
+        proba = tuner.fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(proba[:, 1], 0.0)
+    # A single output that saw only positives: its one column is the positive class's.
     single = MultilabelThresholdTuner(
         KNeighborsClassifier(5), scoring="macro_f1", at_least_one=False, cv=3, random_state=0
-    ).fit(X, y[:, 1:2])
-    np.testing.assert_array_equal(single.predict_proba(X), 0.0)
+    ).fit(X, np.ones((60, 1), dtype=int))
+    np.testing.assert_array_equal(single.predict_proba(X), 1.0)
+
+
+def test_a_dataframe_y_names_the_classes_and_reaches_the_estimator():
+    X, y = three_labels(90)
+    frame = pd.DataFrame(y, columns=CODES)
+    tuner = MultilabelThresholdTuner(_Spy(), cv=3, random_state=0).fit(np.column_stack([np.arange(90), X]), frame)
+    np.testing.assert_array_equal(tuner.classes_, CODES)
+    named = _tuner().fit(X, y)
+    # The challenge metric weighs the columns by their codes: the same thresholds as with classes=CODES.
+    np.testing.assert_array_equal(_tuner(classes=None).fit(X, frame).thresholds_, named.thresholds_)
+    assert isinstance(tuner.estimator_.y_, pd.DataFrame) and list(tuner.estimator_.y_.columns) == CODES
+
+
+def test_dataframe_columns_in_another_order_than_classes_are_refused():
+    X, y = three_labels(60)
+    shuffled = pd.DataFrame(y, columns=CODES)[CODES[::-1]]
+    with pytest.raises(ValueError, match="columns of the DataFrame y .* disagree with classes.*another order"):
+        _tuner().fit(X, shuffled)
+
+
+def test_classes_without_positives_warn_and_are_never_predicted():
+    X, y = three_labels(120)
+    y[:, 0] = 0  # no AF
+    y[:, 2] &= X[:, 3] > 0  # records without any label, whose KNN probabilities are all 0
+    tuner = _tuner()
+    with pytest.warns(UserWarning, match="1 of 3 classes have no positive record.*164889003"):
+        tuner.fit(X, y)
+    assert tuner.thresholds_[0] == 1.0
+    all_zero = (tuner.predict_proba(X) == 0).all(axis=1)
+    assert all_zero.any()  # records whose most probable class used to be the first, AF
+    prediction = tuner.predict(X)
+    assert not prediction[:, 0].any() and prediction.any(axis=1).all()
+    with pytest.raises(ValueError, match="no positive label at all"):
+        _tuner().fit(X, np.zeros_like(y))

@@ -77,10 +77,34 @@ def test_record_of_one_window_is_embedded_by_the_encoder(fitted, signals):
     np.testing.assert_allclose(fitted.transform(window), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_short_records_are_zero_padded_to_the_window(fitted, signals):
+def test_short_records_are_zero_padded_to_the_window_with_a_warning(fitted, signals, recwarn):
     short = signals[:3, :, :5]
     padded = np.pad(short, [(0, 0), (0, 0), (0, 245)])
-    np.testing.assert_allclose(fitted.transform(short), fitted.transform(padded), rtol=1e-6)
+    with pytest.warns(UserWarning, match=r"3 of 3 records are shorter than half a window \(fewer than 125 of 250"):
+        np.testing.assert_allclose(fitted.transform(short), fitted.transform(padded), rtol=1e-6)
+    recwarn.clear()
+    fitted.transform(signals[:3, :, :125])
+    assert not recwarn.list
+
+
+def test_short_records_warn_in_fit_naming_how_many(signals):
+    X = signals.copy()
+    X[:5, :, 60:] = 0  # five records of 0.6 s, zero-padded to the length of the array
+    with pytest.warns(UserWarning, match="5 of 16 records are shorter than half a window"):
+        SelfKDPretrainer(random_state=0, **dict(FAST, max_epochs=1)).fit(X)
+
+
+def test_signals_in_another_unit_warn_in_transform(fitted, signals, recwarn):
+    assert fitted.amplitude_ == pytest.approx(np.median(np.quantile(np.abs(signals), 0.99, axis=-1)), rel=1e-6)
+    fitted.transform(signals * 3)
+    assert not recwarn.list
+    with pytest.warns(UserWarning, match="SelfKDPretrainer are 1000 times larger.*µV instead of mV"):
+        fitted.transform(signals * 1000)
+    spectrograms = np.abs(np.random.default_rng(1).normal(size=(6, 2, 13, 30))).astype(np.float32)
+    pretrainer = SelfKDPretrainer(modality="spectrogram", random_state=0, **dict(FAST, max_epochs=1))
+    assert not hasattr(pretrainer.fit(spectrograms), "amplitude_")  # magnitudes or their logarithms
+    pretrainer.transform(np.log(spectrograms))
+    assert not [w for w in recwarn.list if "amplitude" in str(w.message)]
 
 
 def test_long_records_average_half_overlapping_windows(fitted, signals):
@@ -124,8 +148,9 @@ def test_model_fitted_on_gpu_unpickles_on_cpu_only_machine(signals):
     with mock.patch.object(torch.cuda, "is_available", lambda: False):
         with pytest.raises(RuntimeError, match="CUDA"):
             pickle.loads(plain)  # the simulation bites: plain pickle fails
-        with pytest.warns(DeviceWarning):
+        with pytest.warns(DeviceWarning) as record:
             loaded = pickle.loads(data)
+    assert len(record) == 1 and "CUDA is not available" in str(record[0].message)
     assert torch.device(loaded.net_.device).type == "cpu"
     assert all(p.device.type == "cpu" for p in loaded.net_.module_.parameters())
     np.testing.assert_array_equal(loaded.transform(signals), expected)
