@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..evaluation import cross_val_cinc_report
 from ..model_selection import MultilabelStratifiedKFold
-from . import _options, _progress
+from . import _options, _pretrain, _progress
 from ._files import files_into
 from ._options import CVOptions, DataOptions, ModelOptions
 from ._progress import logger
@@ -54,11 +54,13 @@ def add_parser(commands):
 
 
 def run(config):
-    settings = _options.settings_of(config)
+    settings = {**_options.settings_of(config), "pretrained": _pretrain.provenance(config.model)}
     checkpoints = FoldCheckpoints(config.cv.output)
     checkpoints.check(settings, resume=config.resume)
+    encoders = _pretrain.load_pretrained(config.model, config.data)
     data = load_records(config.data)
-    pipeline = config.model.pipeline(config.data, data.classes)
+    _pretrain.check_leads(encoders, data)
+    pipeline = config.model.pipeline(config.data, data.classes, pretrained=encoders)
     cv = MultilabelStratifiedKFold(config.cv.folds, random_state=config.data.seed)
     splits = list(cv.split(data.X, data.y))
     logger.info(f"{config.cv.folds}-fold CV on {describe(config.data, data)}: "

@@ -148,13 +148,14 @@ class PretrainedEncoders:
         for name, estimator in branches:
             estimator = clone(estimator)
             params = estimator.get_params(deep=True)
-            unset = [key for key, value in params.items() if _is_param(key, "random_state") and value is None]
+            unset = [key for key, value in params.items()
+                     if (key == "random_state" or key.endswith("__random_state")) and value is None]
             estimator.set_params(**{key: draw_seed(rng, bits=SKLEARN_SEED_BITS) for key in unset})
             fitted.append((name, estimator.fit(X)))
         encoders = cls(tuple(fitted), method, size, fs, window, tuple(leads), runs=())
         return dataclasses.replace(encoders, runs=(_run(X, sources, encoders.epochs),))
 
-    def continue_pretraining(self, X, *, epochs, sources=(), device=None, verbose=None):
+    def continue_pretraining(self, X, *, epochs=None, sources=(), device=None, verbose=None):
         """Pretrain ``epochs`` more epochs on ``X`` (warm start); returns new PretrainedEncoders.
 
         Each pretrainer continues from its state (weights, optimiser,
@@ -165,8 +166,8 @@ class PretrainedEncoders:
         ----------
         X : array-like of shape (n_records, n_leads, n_times)
             Unlabelled signals at ``fs``.
-        epochs : int
-            Epochs of this run.
+        epochs : int, default=None
+            Epochs of this run; None: as many as the first run.
         sources : sequence of str, default=()
             Names of the data, for the header.
         device, verbose : default=None
@@ -178,14 +179,13 @@ class PretrainedEncoders:
         encoders : PretrainedEncoders
         """
         X = _standardized_pool(X, self.leads)
+        epochs = epochs or max(self.runs[0]["epochs"].values())
         options = {"warm_start": True, "max_epochs": epochs, "device": device, "verbose": verbose}
         before = self.epochs
         branches = []
         for name, estimator in self.branches:
             estimator = copy.deepcopy(estimator)
-            params = estimator.get_params(deep=True)
-            estimator.set_params(**{key: value for option, value in options.items() if value is not None
-                                    for key in params if _is_param(key, option)})
+            _pretrainer_of(estimator).set_params(**{key: value for key, value in options.items() if value is not None})
             branches.append((name, estimator.fit(X)))
         continued = dataclasses.replace(self, branches=tuple(branches), version=__version__)
         trained = {name: continued.epochs[name] - before[name] for name in before}
@@ -370,10 +370,6 @@ def _standardized_pool(X, leads):
 
 def _run(X, sources, epochs):
     return {"n_records": int(len(X)), "sources": [str(source) for source in sources], "epochs": dict(epochs)}
-
-
-def _is_param(key, name):
-    return key == name or key.endswith(f"__{name}")
 
 
 def _positive(value):

@@ -111,7 +111,8 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         student, teacher, optimiser and centre for ``max_epochs`` more
         epochs (with a new warm-up and cosine cycle) and extends
         ``history_``. The architecture, window and augmentations stay
-        those of the first fit.
+        those of the first fit; ``verbose``, ``early_stopping`` and the
+        schedule's parameters are this fit's.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
         Honoured by ``transform`` too, without changing the fitted model:
@@ -295,7 +296,8 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         # Records shorter than the window are zero-padded by random_crops
         # (fit) and sliding_windows (transform).
         if continuing:
-            self.net_.max_epochs = self.max_epochs
+            # The callbacks again, so that this fit's verbose (progress bar) and early stopping apply.
+            self.net_.set_params(max_epochs=self.max_epochs, verbose=self.verbose, callbacks=self._callbacks())
             self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
         else:
             self.net_ = self._self_distillation_net(X)
@@ -413,7 +415,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             )
         return X
 
-    def _self_distillation_net(self, X):
+    def _callbacks(self):
         schedule = WarmupCosineSchedule(
             self.lr, self.min_lr, self.warmup_epochs, self.weight_decay, self.weight_decay_end
         )
@@ -423,6 +425,9 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             ("teacher_entropy", PassthroughScoring("teacher_entropy", on_train=True)),
             ("teacher_batch_entropy", PassthroughScoring("teacher_batch_entropy", on_train=True)),
         ]
+        return self._default_callbacks(schedule, extra=extra, patience=self.early_stopping)
+
+    def _self_distillation_net(self, X):
         n_freqs = X.shape[2] if self.modality == "spectrogram" else None
         return self._build_net(
             build_self_distillation,
@@ -439,7 +444,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             criterion__center_momentum=self.center_momentum,
             optimizer=torch.optim.AdamW,
             train_split=None,
-            callbacks=self._default_callbacks(schedule, extra=extra, patience=self.early_stopping),
+            callbacks=self._callbacks(),
             window=self.window_,
             multicrop=make_multicrop(self.modality, self.n_local_crops, self.lead_mask_proba, n_freqs),
             momentum_teacher=self.momentum_teacher,
