@@ -77,8 +77,8 @@ def add_parser(commands):
     parser.add_argument("--size", choices=("tiny", "small", "paper"), default=None,
                         help=f"encoder size preset (default: {default_of(pretrain_encoders, 'size')}, {resumed})")
     parser.add_argument("--epochs", type=_options._bounded(int, 1), default=None,
-                        help="pretraining epochs (default: the preset's; with --resume, as many as the "
-                             "first run)")
+                        help="pretraining epochs (default: the method's for the size preset; with --resume, "
+                             "as many as the first run)")
     parser.add_argument("--fs", type=_options._bounded(int, *FS_RANGE), default=None,
                         help=f"sampling rate in Hz the records are resampled to, {FS_RANGE[0]} to "
                              f"{FS_RANGE[1]} (default: {default_of(pretrain_encoders, 'fs')}, {resumed})")
@@ -95,7 +95,7 @@ def add_parser(commands):
                         help="random seed (default: %(default)s)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the pretraining kept in the encoders file (-o) for --epochs more "
-                             "epochs, on these folders")
+                             "epochs, on these folders (selfkd)")
     _options.add_quiet_option(parser)
     parser.set_defaults(configure=PretrainConfig.from_args, run=run)
 
@@ -145,7 +145,9 @@ def _previous_run(config):
     if changed:
         raise ValueError(f"--resume: the options differ from those of {str(config.output)!r} "
                          f"({'; '.join(changed)}); give the same, or none of them")
-    return load_encoders(config.output)
+    previous = load_encoders(config.output)
+    previous.check_continuable()
+    return previous
 
 
 def _settings(config, previous):

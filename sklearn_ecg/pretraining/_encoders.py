@@ -160,7 +160,9 @@ class PretrainedEncoders:
 
         Each pretrainer continues from its state (weights, optimiser,
         schedule restarted for the new epochs); ``self`` is left as it was.
-        ``X`` may be other records than before, with the same leads.
+        ``X`` may be other records than before, with the same leads. Needs
+        pretrainers with a ``warm_start`` parameter (self-KD; not the
+        contrastive one).
 
         Parameters
         ----------
@@ -178,6 +180,7 @@ class PretrainedEncoders:
         -------
         encoders : PretrainedEncoders
         """
+        self.check_continuable()
         X = _standardized_pool(X, self.leads)
         epochs = epochs or max(self.runs[0]["epochs"].values())
         options = {"warm_start": True, "max_epochs": epochs, "device": device, "verbose": verbose}
@@ -190,6 +193,14 @@ class PretrainedEncoders:
         continued = dataclasses.replace(self, branches=tuple(branches), version=__version__)
         trained = {name: continued.epochs[name] - before[name] for name in before}
         return dataclasses.replace(continued, runs=(*self.runs, _run(X, sources, trained)))
+
+    def check_continuable(self):
+        """Raise a ValueError unless :meth:`continue_pretraining` can continue every branch (a warm start)."""
+        cannot = sorted({type(_pretrainer_of(branch)).__name__ for _, branch in self.branches
+                         if "warm_start" not in _pretrainer_of(branch).get_params()})
+        if cannot:
+            raise ValueError(f"The {self.method!r} encoders cannot be pretrained further: {', '.join(cannot)} has "
+                             "no warm start. Pretrain them again with more epochs.")
 
     def frozen_branches(self, modalities=None):
         """The branches wrapped in ``FrozenEstimator``, for ``GatedFusionClassifier(pretraining="prefit")``.
