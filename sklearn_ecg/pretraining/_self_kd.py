@@ -296,8 +296,11 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         # Records shorter than the window are zero-padded by random_crops
         # (fit) and sliding_windows (transform).
         if continuing:
-            # The callbacks again, so that this fit's verbose (progress bar) and early stopping apply.
-            self.net_.set_params(max_epochs=self.max_epochs, verbose=self.verbose, callbacks=self._callbacks())
+            # The callbacks again, so that this fit's verbose (progress bar) and early stopping apply
+            # (skorch's set_params would initialise the old ones).
+            self.net_.set_params(max_epochs=self.max_epochs, verbose=self.verbose)
+            self.net_.callbacks = self._callbacks()
+            self.net_.initialize_callbacks()
             self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
         else:
             self.net_ = self._self_distillation_net(X)
