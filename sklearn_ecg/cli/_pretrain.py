@@ -106,11 +106,11 @@ def run(config):
         check_folder(folder)
     previous = _previous_run(config) if config.resume else None
     settings = _settings(config, previous)
+    verbose = int(_progress.enabled())
     logger.info(f"loading the records of {len(config.data_dirs)} folder(s)")
     pool = load_folders(list(config.data_dirs), labels=None, fs=settings["fs"], duration=config.duration,
-                        verbose=int(_progress.enabled()))
+                        verbose=verbose)
     sources = [str(folder) for folder in config.data_dirs]
-    verbose = int(_progress.enabled())
     start = time.perf_counter()
     try:
         with _progress.training_output_to_stderr():
