@@ -134,13 +134,30 @@ class PretrainedEncoders:
 
     @classmethod
     def pretrain(cls, branches, X, *, method, size, fs, window, leads, sources=(), random_state=None):
-        """Fit ``branches`` on the unlabelled records ``X``; returns the PretrainedEncoders.
+        """Fit clones of ``branches`` on the unlabelled records ``X``.
 
         The signals are standardised per lead with their own statistics
         first, as the default pipeline standardises its training records
-        before its branches. A ``random_state`` left as None in a branch is
-        seeded from ``random_state``. The other parameters are those of the
-        class; ``sources`` names the data, e.g. its folders.
+        before its branches.
+        :func:`~sklearn_ecg.pipelines.pretrain_encoders` builds the branches
+        of a method and calls this.
+
+        Parameters
+        ----------
+        branches : list of (str, estimator)
+            Unfitted branches named by modality.
+        X : array-like of shape (n_records, n_leads, n_times)
+            Unlabelled signals at ``fs``.
+        method, size, fs, window, leads
+            As the class's parameters.
+        sources : sequence of str, default=()
+            Names of the data, e.g. its folders.
+        random_state : int, RandomState instance or None, default=None
+            Seeds each ``random_state`` left as None in a branch.
+
+        Returns
+        -------
+        encoders : PretrainedEncoders
         """
         X = _standardized_pool(X, leads)
         rng = check_random_state(random_state)
