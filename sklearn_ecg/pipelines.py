@@ -20,6 +20,7 @@ __all__ = ["PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
 # tiny preset.
 _EPOCHS = {"tiny": (8, 30), "small": (20, 40), "paper": (100, 100)}
 _DEFAULT_SIZE = "tiny"
+_MODALITIES = ("time", "spectrogram")  # the default branches, in the gate's order
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class _Method:
 
 
 def _self_kd_branches(window, fs, **params):
-    return make_fusion_branches(("time", "spectrogram"), window=window, fs=fs, **params)
+    return make_fusion_branches(_MODALITIES, window=window, fs=fs, **params)
 
 
 def _contrastive_branches(window, fs, **params):
@@ -253,7 +254,7 @@ def make_default_pipeline(
     if pretrained is None:
         size = size or _DEFAULT_SIZE
         branch_list = make_fusion_branches(
-            *([] if branches is None else [branches]),
+            _MODALITIES if branches is None else branches,
             window=samples,
             fs=fs,
             size=size,
