@@ -20,6 +20,7 @@ _PUBLIC = {
     "BandpassFilter": "preprocessing",
     "WindowCropper": "preprocessing",
     "SelfKDPretrainer": "pretraining",
+    "ContrastivePretrainer": "pretraining",
     "GatedFusionClassifier": "fusion",
     "FeatureFusionClassifier": "fusion",
     "MultilabelVotingClassifier": "ensemble",

@@ -56,6 +56,19 @@ class SeededNet(NeuralNet):
         with seeded_torch(self.init_seed):
             return super().initialize_module()
 
+    def train_step(self, batch, **fit_params):
+        """One training step; the module's dropout draws from a stream of ``generator``.
+
+        Dropout can only draw from torch's global generator: for a module
+        with dropout, the step runs with that (CPU) generator forked and
+        seeded from ``generator``, so that training is reproducible and the
+        caller's random state untouched. Other modules draw nothing more.
+        """
+        if not _has_dropout(self.module_):
+            return super().train_step(batch, **fit_params)
+        with seeded_torch(int(torch.randint(2**62, (), generator=self.generator))):
+            return super().train_step(batch, **fit_params)
+
 
 class BaseTorchEstimator(BaseEstimator):
     """Base class of the scikit-learn estimators that train a torch module through skorch.
@@ -226,6 +239,20 @@ class BaseTorchEstimator(BaseEstimator):
                 stacklevel=1,  # one location, so that the default filter shows a repeated message once
             )
         super().__setstate__(state)
+
+
+_DROPOUT_LAYERS = (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.Dropout3d,
+                   torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)
+
+
+def _has_dropout(module):
+    """Whether ``module`` holds a dropout layer or attention with dropout."""
+    for layer in module.modules():
+        if isinstance(layer, _DROPOUT_LAYERS) and layer.p > 0:
+            return True
+        if isinstance(layer, torch.nn.MultiheadAttention) and layer.dropout > 0:
+            return True
+    return False
 
 
 def _silent(*args, **kwargs):

@@ -1,18 +1,150 @@
-"""The library's default full pipeline, as the command line runs it."""
+"""The library's default full pipeline, as the command line runs it, and its pretrained start."""
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from numbers import Integral
 
 from sklearn.pipeline import Pipeline
 
 from .fusion import GatedFusionClassifier, make_fusion_branches
+from .leads import LEAD_NAMES
 from .model_selection import MultilabelThresholdTuner
 from .preprocessing import LeadStandardizer
+from .pretraining import ContrastivePretrainer, PretrainedEncoders, load_encoders
 
-__all__ = ["make_default_pipeline"]
+__all__ = ["PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
 
-# Epochs per size preset: enough to learn on a few hundred records, few
-# enough for ten folds on a 2-core CPU with the tiny preset.
+# Epochs per size preset (pretraining, fine-tuning): enough to learn on a
+# few hundred records, few enough for ten folds on a 2-core CPU with the
+# tiny preset.
 _EPOCHS = {"tiny": (8, 30), "small": (20, 40), "paper": (100, 100)}
+_DEFAULT_SIZE = "tiny"
+_MODALITIES = ("time", "spectrogram")  # the default branches, in the gate's order
+
+
+@dataclass(frozen=True)
+class _Method:
+    """A pretraining method: how to build its unfitted branches, and its epochs per size preset.
+
+    ``build(window, fs, **params)`` takes the window in samples, the
+    sampling rate and the pretrainers' ``size``, ``max_epochs``,
+    ``lead_mask_proba``, ``device`` and ``verbose``.
+    """
+
+    build: Callable
+    epochs: dict
+
+
+def _self_kd_branches(window, fs, **params):
+    return make_fusion_branches(_MODALITIES, window=window, fs=fs, **params)
+
+
+def _contrastive_branches(window, fs, **params):
+    # CMSC on the library's XResNet1d with a projection head (the objective
+    # that learned on the development pool); consecutive windows of a record
+    # are its positive pairs. The records come standardised.
+    return [("time", ContrastivePretrainer(objective="cmsc", encoder="xresnet1d", segment_length=window,
+                                           standardize=False, **params))]
+
+
+# One entry per pretraining method.
+_METHODS = {
+    "selfkd": _Method(_self_kd_branches, {size: epochs[0] for size, epochs in _EPOCHS.items()}),
+    # A contrastive epoch is one pass over the pairs, far cheaper than a self-KD one.
+    "contrastive": _Method(_contrastive_branches, {"tiny": 60, "small": 60, "paper": 200}),
+}
+PRETRAINING_METHODS = tuple(_METHODS)
+"""Names of the methods of :func:`pretrain_encoders`."""
+
+
+def pretrain_encoders(
+    X,
+    *,
+    method="selfkd",
+    fs=100,
+    window=2.5,
+    size=_DEFAULT_SIZE,
+    epochs=None,
+    leads=LEAD_NAMES,
+    sources=(),
+    lead_mask_proba=0.5,
+    device="auto",
+    verbose=0,
+    random_state=None,
+):
+    """Pretrain the default pipeline's branches once, without labels, for reuse.
+
+    The records are standardised per lead with their own statistics (as the
+    default pipeline standardises its training records), then each branch of
+    the method is pretrained on them. The result starts
+    ``make_default_pipeline(pretrained=...)`` in every later fit and fold,
+    which then fine-tunes without pretraining again; it is saved by
+    :func:`~sklearn_ecg.pretraining.save_encoders`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_records, n_leads, n_times)
+        Unlabelled signals at ``fs`` Hz, e.g. a pool of several databases
+        (:func:`~sklearn_ecg.datasets.load_folders` with ``labels=None``).
+    method : {"selfkd", "contrastive"}, default="selfkd"
+        ``"selfkd"``: the time and spectrogram branches of
+        :func:`~sklearn_ecg.fusion.make_fusion_branches`, each pretrained by
+        self-knowledge distillation
+        (:class:`~sklearn_ecg.pretraining.SelfKDPretrainer`).
+        ``"contrastive"``: the time branch (XResNet1d), pretrained by
+        contrastive multi-segment coding
+        (:class:`~sklearn_ecg.pretraining.ContrastivePretrainer` with
+        ``objective="cmsc"``): consecutive windows of a record are positive
+        pairs, with random lead masking.
+    fs : float, default=100
+        Sampling rate of ``X`` in Hz.
+    window : float, default=2.5
+        Window of the pretraining crops, in seconds: the ``window`` of the
+        pipelines that start from these encoders.
+    size : {"tiny", "small", "paper"}, default="tiny"
+        Encoder size preset.
+    epochs : int, default=None
+        Pretraining epochs; None: the method's default for the size preset
+        (self-KD: 8, 20, 100; contrastive: 60, 60, 200).
+    leads : sequence of str, default=LEAD_NAMES
+        Names of the leads of ``X``, in order.
+    sources : sequence of str, default=()
+        Names of the data (e.g. folders), kept in the encoders' header.
+    lead_mask_proba : float, default=0.5
+        Random lead masking probability of the pretraining views.
+    device : str, default="auto"
+        Torch device.
+    verbose : int, default=0
+        Training output of the pretrainers.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every branch.
+
+    Returns
+    -------
+    encoders : :class:`~sklearn_ecg.pretraining.PretrainedEncoders`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
+    >>> pool = np.random.default_rng(0).normal(size=(16, 12, 300)).astype(np.float32)
+    >>> encoders = pretrain_encoders(pool, size="tiny", epochs=1, random_state=0)
+    >>> encoders.modalities
+    ('time', 'spectrogram')
+    >>> make_default_pipeline(pretrained=encoders)[-1].pretraining
+    'prefit'
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {PRETRAINING_METHODS}, got {method!r}.")
+    if size not in _EPOCHS:
+        raise ValueError(f"size must be one of {tuple(_EPOCHS)}, got {size!r}.")
+    branches = _METHODS[method].build(
+        int(round(window * fs)), fs, size=size, max_epochs=epochs or _METHODS[method].epochs[size],
+        lead_mask_proba=lead_mask_proba, device=device, verbose=verbose,
+    )
+    return PretrainedEncoders.pretrain(branches, X, method=method, size=size, fs=fs, window=window, leads=leads,
+                                       sources=sources, random_state=random_state)
 
 
 def make_default_pipeline(
@@ -20,12 +152,13 @@ def make_default_pipeline(
     classes=None,
     fs=100,
     window=2.5,
-    size="tiny",
+    size=None,
     pretrain_epochs=None,
     finetune_epochs=None,
-    branches=("time", "spectrogram"),
+    branches=None,
     fusion="gate",
     pretraining="fit",
+    pretrained=None,
     lead_mask_proba=0.5,
     ensemble=None,
     tuning_scoring="challenge",
@@ -42,7 +175,9 @@ def make_default_pipeline(
     by the gate and fine-tuned end to end with random lead masking;
     per-class thresholds are tuned on the classifier's validation split, or,
     with ``ensemble``, on out-of-fold probabilities of an inner
-    cross-validation whose models are averaged.
+    cross-validation whose models are averaged. With ``pretrained``, the
+    branches start from encoders pretrained once beforehand (e.g. on a
+    larger unlabelled pool) instead of being pretrained in ``fit``.
 
     Parameters
     ----------
@@ -53,20 +188,35 @@ def make_default_pipeline(
         Sampling rate of the signals in Hz.
     window : float, default=2.5
         Window length in seconds, for training crops and prediction windows.
-    size : {"tiny", "small", "paper"}, default="tiny"
-        Encoder size preset.
+    size : {"tiny", "small", "paper"}, default=None
+        Encoder size preset; None: ``"tiny"``, or the size of the
+        ``pretrained`` encoders (another size is an error then).
     pretrain_epochs, finetune_epochs : int, default=None
         Epochs of self-KD pretraining and of fine-tuning; None: the size
-        preset's defaults.
-    branches : sequence of {"time", "spectrogram"}, default=("time", "spectrogram")
+        preset's defaults. No ``pretrain_epochs`` with ``pretrained``.
+    branches : sequence of {"time", "spectrogram"}, default=None
         Modalities of the classifier, in the gate's order (the branches of
-        :func:`~sklearn_ecg.fusion.make_fusion_branches`). One of them alone
-        gives a single-modality model (ablation); its gate then has one
-        weight, always 1, and ``fusion="concat"`` is the plain model.
+        :func:`~sklearn_ecg.fusion.make_fusion_branches`); None: time and
+        spectrogram, or every branch of the ``pretrained`` encoders. One of
+        them alone gives a single-modality model (ablation); its gate then
+        has one weight, always 1, and ``fusion="concat"`` is the plain model.
     fusion : {"gate", "concat"}, default="gate"
         How the modalities are fused.
     pretraining : {"fit"} or None, default="fit"
-        None trains the encoders from random weights (ablation).
+        None trains the encoders from random weights (ablation); not with
+        ``pretrained``.
+    pretrained : str, path-like or PretrainedEncoders, default=None
+        Encoders pretrained beforehand: an encoders file (of
+        :func:`~sklearn_ecg.pretraining.save_encoders` or ``sklearn-ecg
+        pretrain``) or :class:`~sklearn_ecg.pretraining.PretrainedEncoders`
+        (of :func:`pretrain_encoders`). The classifier takes them as frozen
+        branches (``pretraining="prefit"`` with
+        :class:`~sklearn.frozen.FrozenEstimator`): every fit, also of the
+        clones that ``cross_validate`` and ``GridSearchCV`` make, loads their
+        weights and fine-tunes them with the labels, without pretraining
+        again. Their sampling rate, window and branches must be ``fs``,
+        ``window`` and ``branches`` (a ValueError names what differs); the
+        lead count is checked by ``fit``.
     lead_mask_proba : float, default=0.5
         Random lead masking probability, in pretraining and fine-tuning.
     ensemble : int or None, default=None
@@ -108,20 +258,27 @@ def make_default_pipeline(
     >>> [name for name, _ in time_only[-1].branches]
     ['time']
     """
-    default_pretrain, default_finetune = _EPOCHS[size]
     samples = int(round(window * fs))
-    branches = make_fusion_branches(
-        branches,
-        window=samples,
-        fs=fs,
-        size=size,
-        max_epochs=pretrain_epochs or default_pretrain,
-        lead_mask_proba=lead_mask_proba,
-        device=device,
-        verbose=verbose,
-    )
+    if pretrained is None:
+        size = size or _DEFAULT_SIZE
+        branch_list = make_fusion_branches(
+            _MODALITIES if branches is None else branches,
+            window=samples,
+            fs=fs,
+            size=size,
+            max_epochs=pretrain_epochs or _EPOCHS[size][0],
+            lead_mask_proba=lead_mask_proba,
+            device=device,
+            verbose=verbose,
+        )
+    else:
+        encoders = _pretrained_encoders(pretrained)
+        _check_pretrained_options(encoders, size=size, pretrain_epochs=pretrain_epochs, pretraining=pretraining)
+        encoders.check_compatible(fs=fs, window=window)
+        size, pretraining = encoders.size, "prefit"
+        branch_list = encoders.frozen_branches(None if branches is None else _names(branches))
     classifier = GatedFusionClassifier(
-        branches=branches,
+        branches=branch_list,
         fusion=fusion,
         pretraining=pretraining,
         window=samples,
@@ -130,7 +287,7 @@ def make_default_pipeline(
         tuning_scoring=tuning_scoring,
         classes=classes,
         year=year,
-        max_epochs=finetune_epochs or default_finetune,
+        max_epochs=finetune_epochs or _EPOCHS[size][1],
         device=device,
         verbose=verbose,
         random_state=random_state,
@@ -138,6 +295,31 @@ def make_default_pipeline(
     if ensemble is not None:
         classifier = _cross_fitted_ensemble(classifier, ensemble, random_state)
     return Pipeline([("standardize", LeadStandardizer()), ("classifier", classifier)])
+
+
+def _pretrained_encoders(pretrained):
+    if isinstance(pretrained, PretrainedEncoders):
+        return pretrained
+    if isinstance(pretrained, (str, os.PathLike)):
+        return load_encoders(pretrained)
+    raise TypeError(
+        f"pretrained must be None, an encoders file or PretrainedEncoders; got {type(pretrained).__name__}."
+    )
+
+
+def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretraining):
+    """Options that contradict starting from ``encoders``."""
+    if size is not None and size != encoders.size:
+        raise ValueError(f"size={size!r}, but the pretrained encoders are {encoders.size!r}; leave size=None "
+                         "to take theirs.")
+    if pretrain_epochs is not None:
+        raise ValueError("pretrain_epochs is for pretraining inside fit; with pretrained encoders there is none.")
+    if pretraining is None:
+        raise ValueError("pretraining=None trains from random weights; it contradicts pretrained encoders.")
+
+
+def _names(branches):
+    return [branches] if isinstance(branches, str) else list(branches)
 
 
 def _cross_fitted_ensemble(classifier, k, random_state):

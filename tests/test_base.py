@@ -1,3 +1,4 @@
+import copy
 import pickle
 from unittest import mock
 
@@ -155,3 +156,43 @@ def test_history_is_the_nets():
                                     module__in_features=3, module__out_features=1, train_split=None)
     holder.net_.fit(np.zeros((8, 3), np.float32), np.zeros((8, 1), np.float32))
     assert holder.history_ is holder.net_.history and len(holder.history_) == 2
+
+
+def _dropout_net(module, seed):
+    return _Holder(max_epochs=1)._build_net(module, np.random.RandomState(seed), criterion=torch.nn.MSELoss,
+                                            train_split=None)
+
+
+class _WithDropout(torch.nn.Module):
+    def __init__(self, attention):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 4)
+        self.attention = torch.nn.MultiheadAttention(4, 1, dropout=0.5, batch_first=True) if attention else None
+        self.dropout = torch.nn.Dropout(0.0 if attention else 0.5)
+
+    def forward(self, x):
+        h = self.dropout(self.linear(x))[:, None]
+        return h[:, 0] if self.attention is None else self.attention(h, h, h)[0][:, 0]
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_dropout_draws_from_the_nets_generator_not_the_global_one(attention):
+    X = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    with torch.random.fork_rng(devices=[]):
+        start = _WithDropout(attention)
+    weights = []
+    for seed, moves in ((0, 1), (0, 7), (1, 1)):
+        torch.rand(moves)  # the global generator's state must not matter
+        state = torch.get_rng_state()
+        net = _dropout_net(copy.deepcopy(start), seed).fit(X, X)
+        assert torch.equal(torch.get_rng_state(), state)
+        weights.append(net.module_.linear.weight.detach().clone())
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+
+
+def test_a_module_without_dropout_draws_nothing_more_from_the_generator():
+    net = _dropout_net(torch.nn.Linear(4, 4), seed=0)
+    before = net.generator.get_state()
+    X = np.zeros((8, 4), np.float32)
+    net.fit(X, X)
+    assert torch.equal(net.generator.get_state(), before)

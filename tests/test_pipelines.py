@@ -1,13 +1,17 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from sklearn_ecg.datasets import make_synthetic_ecg
 from sklearn_ecg.fusion import GatedFusionClassifier
+from sklearn_ecg.metrics import make_cinc_scorers
 from sklearn_ecg.model_selection import MultilabelThresholdTuner
-from sklearn_ecg.pipelines import make_default_pipeline
+from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
-from sklearn_ecg.pretraining import SelfKDPretrainer
+from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer, save_encoders
 
 
 def _branch_names(pipeline):
@@ -83,6 +87,18 @@ def test_tuning_metric_and_year_reach_the_threshold_tuning(ensemble):
         assert (tuned.scoring, tuned.year, list(tuned.classes)) == ("macro_f1", 2021, ["NORM", "MI"])
 
 
+# Pretrained encoders: pretrain once, reuse in every fit.
+
+@pytest.fixture(scope="module")
+def pool():
+    return make_synthetic_ecg(16, duration=5.0, random_state=1).X
+
+
+@pytest.fixture(scope="module")
+def encoders(pool):
+    return pretrain_encoders(pool, epochs=1, random_state=0, sources=["synthetic"])
+
+
 @pytest.fixture(scope="module")
 def labelled():
     data = make_synthetic_ecg(24, duration=3.0, random_state=0)
@@ -102,3 +118,124 @@ def test_dataframe_columns_in_another_order_than_classes_are_refused(labelled, e
     pipeline = make_default_pipeline(classes=list(Y.columns), ensemble=ensemble)
     with pytest.raises(ValueError, match="disagree with classes.*another order"):
         pipeline.fit(X, Y[Y.columns[::-1]])
+
+
+    return make_synthetic_ecg(24, duration=5.0, random_state=2)
+
+
+def _quick(pipeline):
+    return pipeline.set_params(classifier__hidden_size=16, classifier__validation_fraction=None,
+                               classifier__threshold=0.5, classifier__device="cpu")
+
+
+def test_pretrain_encoders_builds_each_methods_branches(encoders, pool):
+    assert encoders.modalities == ("time", "spectrogram") and encoders.method == "selfkd"
+    assert (encoders.size, encoders.fs, encoders.window, encoders.n_records) == ("tiny", 100, 2.5, 16)
+    time_branch, spectrogram_branch = (branch for _, branch in encoders.branches)
+    assert isinstance(time_branch, SelfKDPretrainer) and time_branch.window == 250
+    assert spectrogram_branch[-1].window == STFTSpectrogram(fs=100).n_frames(250)
+    contrastive = pretrain_encoders(pool, method="contrastive", epochs=1, random_state=0)
+    assert contrastive.modalities == ("time",)
+    pretrainer = contrastive.branches[0][1]
+    assert isinstance(pretrainer, ContrastivePretrainer) and pretrainer.segment_length == 250
+    assert (pretrainer.objective, pretrainer.encoder, pretrainer.standardize) == ("cmsc", "xresnet1d", False)
+
+
+def test_pretrain_encoders_defaults_to_the_methods_epochs(pool, monkeypatch):
+    asked, fit = [], SelfKDPretrainer.fit
+
+    def one_epoch(self, X, y=None):
+        asked.append(self.max_epochs)
+        return fit(self.set_params(max_epochs=1), X)
+
+    monkeypatch.setattr(SelfKDPretrainer, "fit", one_epoch)
+    assert pretrain_encoders(pool, size="small").epochs == {"time": 1, "spectrogram": 1}
+    assert asked == [20, 20]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (dict(method="simclr"), "method must be one of \\('selfkd', 'contrastive'\\)"),
+    (dict(size="huge"), "size must be one of"),
+])
+def test_pretrain_encoders_refuses_unknown_options(pool, options, message):
+    with pytest.raises(ValueError, match=message):
+        pretrain_encoders(pool, **options)
+
+
+@pytest.mark.parametrize("source", ["object", "path"])
+def test_pretrained_start_freezes_the_encoders_branches(encoders, tmp_path, source):
+    pretrained = encoders if source == "object" else save_encoders(encoders, tmp_path / "encoders.joblib")
+    classifier = make_default_pipeline(pretrained=pretrained, random_state=0)[-1]
+    assert classifier.pretraining == "prefit"
+    assert _branch_names(make_default_pipeline(pretrained=pretrained)) == ["time", "spectrogram"]
+    assert all(isinstance(branch, FrozenEstimator) for _, branch in classifier.branches)
+    assert classifier.max_epochs == make_default_pipeline(size="tiny")[-1].max_epochs  # the encoders' size
+    for (_, frozen), (_, original) in zip(classifier.branches, encoders.branches):
+        state, expected = (_pretrainer(branch).encoder_.state_dict() for branch in (frozen.estimator, original))
+        assert all(torch.equal(state[key], expected[key]) for key in expected)
+    spectrogram_first = make_default_pipeline(pretrained=pretrained, branches=["spectrogram"])
+    assert _branch_names(spectrogram_first) == ["spectrogram"]
+
+
+@pytest.mark.parametrize(("options", "error", "message"), [
+    (dict(fs=500), ValueError, "pretrained on signals at 100 Hz, not 500 Hz"),
+    (dict(window=5.0), ValueError, "their window is 2.5 s, not 5 s"),
+    (dict(size="small"), ValueError, "size='small', but the pretrained encoders are 'tiny'"),
+    (dict(pretrain_epochs=3), ValueError, "pretrain_epochs is for pretraining inside fit"),
+    (dict(pretraining=None), ValueError, "contradicts pretrained encoders"),
+    (dict(branches=["time", "time"]), ValueError, "modalities must be distinct"),
+])
+def test_pretrained_start_refuses_what_does_not_fit(encoders, options, error, message):
+    with pytest.raises(error, match=message):
+        make_default_pipeline(pretrained=encoders, **options)
+
+
+def test_pretrained_start_refuses_a_missing_branch_and_other_objects(pool):
+    time_only = pretrain_encoders(pool, method="contrastive", epochs=1, random_state=0)
+    with pytest.raises(ValueError, match="no 'spectrogram' branch \\(method 'contrastive' pretrains 'time'\\)"):
+        make_default_pipeline(pretrained=time_only, branches=("time", "spectrogram"))
+    assert _branch_names(make_default_pipeline(pretrained=time_only)) == ["time"]
+    with pytest.raises(TypeError, match="pretrained must be None, an encoders file or PretrainedEncoders"):
+        make_default_pipeline(pretrained={"time": None})
+
+
+def test_pretrained_start_checks_the_lead_count_at_fit(encoders, labelled):
+    pipeline = _quick(make_default_pipeline(pretrained=encoders, classes=labelled.classes, finetune_epochs=1))
+    with pytest.raises(ValueError, match="pretrained on 12 leads, but X has 6"):
+        pipeline.fit(labelled.X[:, :6], labelled.y)
+
+
+def test_cross_validation_fine_tunes_from_the_encoders_in_every_fold(encoders, labelled, monkeypatch):
+    pipeline = _quick(make_default_pipeline(pretrained=encoders, classes=labelled.classes, finetune_epochs=1,
+                                            random_state=0))
+    pipeline.set_params(classifier__lr=1e-12, classifier__min_lr=0.0)  # the weights stay where each fold started
+    monkeypatch.setattr(SelfKDPretrainer, "fit", _no_pretraining)
+    result = cross_validate(pipeline, labelled.X, labelled.y, cv=KFold(3), scoring=make_cinc_scorers(
+        classes=labelled.classes)["macro_auroc"], return_estimator=True, error_score="raise")
+    pretrained = [_pretrainer(dict(encoders.branches)[name]) for name in ("time", "spectrogram")]
+    for fitted in result["estimator"]:
+        for encoder, pretrainer in zip(fitted[-1].net_.module_.encoders, pretrained):
+            for (name, weight), start in zip(encoder.named_parameters(), pretrainer.encoder_.parameters()):
+                torch.testing.assert_close(weight.detach(), start, atol=1e-8, rtol=0, msg=name)
+    assert np.isfinite(result["test_score"]).all()
+
+
+def test_grid_search_over_a_pretrained_pipeline(encoders, labelled, monkeypatch):
+    pipeline = _quick(make_default_pipeline(pretrained=encoders, classes=labelled.classes, finetune_epochs=1,
+                                            random_state=0))
+    monkeypatch.setattr(SelfKDPretrainer, "fit", _no_pretraining)
+    search = GridSearchCV(pipeline, {"classifier__fusion": ["gate", "concat"]}, cv=KFold(2),
+                          scoring=make_cinc_scorers(classes=labelled.classes)["macro_auroc"], error_score="raise")
+    search.fit(labelled.X, labelled.y)
+    assert len(search.cv_results_["params"]) == 2
+    assert search.predict_proba(labelled.X[:3]).shape == (3, len(labelled.classes))
+    best = search.best_estimator_[-1]
+    assert all(branch.estimator is dict(encoders.branches)[name] for name, branch in best.branches)
+
+
+def _pretrainer(branch):
+    return branch[-1] if hasattr(branch, "steps") else branch
+
+
+def _no_pretraining(self, X, y=None):
+    raise AssertionError("a branch was pretrained again")

@@ -1,4 +1,4 @@
-"""Command line: ``sklearn-ecg cv | ablation | fit | predict`` (also ``python -m sklearn_ecg``).
+"""Command line: ``sklearn-ecg cv | ablation | fit | predict | pretrain`` (also ``python -m sklearn_ecg``).
 
 Each command lives in its own module, which adds its parser, turns the
 parsed options into its config dataclass (checking them before any work)
@@ -13,12 +13,12 @@ import argparse
 import sys
 import warnings
 
-from . import _ablation, _cv, _fit, _predict, _progress
+from . import _ablation, _cv, _fit, _predict, _pretrain, _progress
 from ._errors import Interrupted, UsageError
 
 __all__ = ["main"]
 
-_COMMANDS = (_cv, _ablation, _fit, _predict)
+_COMMANDS = (_cv, _ablation, _fit, _predict, _pretrain)
 INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
 
 

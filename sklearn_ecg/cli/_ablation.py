@@ -19,7 +19,8 @@ import numpy as np
 
 from ..evaluation import cross_val_cinc_report
 from ..preprocessing import LeadMasker
-from . import _options, _progress
+from ..pretraining import PretrainedEncoders
+from . import _options, _pretrain, _progress
 from ._files import check_writable, files_into
 from ._options import DATA_DIR_HELP, CVOptions, DataOptions, ModelOptions
 from ._progress import logger
@@ -42,7 +43,8 @@ MODELS = (
     ("concatenation", {"fusion": "concat"}),
     ("gate", {"fusion": "gate"}),
 )
-PRETRAINING = (("self-KD", "fit"), ("none", None))
+PRETRAINING = (("self-KD", {"pretraining": "fit"}), ("none", {"pretraining": None}))
+FUSED = ("time", "spectrogram")  # the modalities of a model row without its own branches
 # Without an override, the lead masking is the default pipeline's.
 LEAD_MASKING = (("random", {}), ("none", {"lead_mask_proba": 0.0}))
 LEAD_COUNTS = (12, 6, 4, 3, 2, 1)
@@ -73,27 +75,37 @@ class AblationConfig:
         return cls(*_options.cv_options_from(args), tables=args.tables)
 
 
-def plan(tables):
-    """Rows of the requested tables: (table, row labels, pipeline options)."""
+def plan(tables, pretraining=PRETRAINING, modalities=FUSED):
+    """Rows of the requested tables: (table, row labels, pipeline options).
+
+    ``pretraining``: (label, pipeline options) pairs, the first one that of
+    the lead-agnostic table; model rows that need a modality outside
+    ``modalities`` are left out.
+    """
     rows = []
     if tables in ("all", "modalities"):
         for model, options in MODELS:
-            for pretraining, value in PRETRAINING:
-                rows.append(("modalities", {"model": model, "pretraining": pretraining},
-                             {"fusion": "gate", **options, "pretraining": value}))
+            if not set(options.get("branches", FUSED)) <= set(modalities):
+                continue
+            for label, value in pretraining:
+                rows.append(("modalities", {"model": model, "pretraining": label},
+                             {"fusion": "gate", **options, **value}))
     if tables in ("all", "leads"):
         for masking, options in LEAD_MASKING:
             rows.append(("leads", {"lead masking": masking},
-                         {"fusion": "gate", "pretraining": "fit", **options}))
+                         {"fusion": "gate", **pretraining[0][1], **options}))
     return rows
 
 
 def run(config):
     check_writable(config.cv.output, "report folder", folder=True)
     task = task_of(config.data)
+    encoders = _pretrain.load_pretrained(config.model, config.data)
+    pretrained = _pretrain.provenance(config.model)
     data = load_records(config.data, task)
+    _pretrain.check_leads(encoders, data)
     cv, split = splitter_of(data, config.cv.folds, config.data.seed)
-    rows = plan(config.tables)
+    rows = plan(config.tables, *_pretrain.ablation_rows(encoders, config.model.pretrained))
     # The gated, pretrained model is a row of both tables: cross-validate it once.
     runs = {}
     for table, labels, options in rows:
@@ -109,7 +121,7 @@ def run(config):
     tables = _tables(rows, runs)
     elapsed = time.perf_counter() - start
     report = {
-        "settings": {**_options.settings_of(config), "elapsed_s": elapsed,
+        "settings": {**_options.settings_of(config), "pretrained": pretrained, "elapsed_s": elapsed,
                      "data": {**task.settings(), "split": split, "n_records": len(data.y)}},
         "notes": task.notes(),
         "runs": [
@@ -190,4 +202,6 @@ def _key(options):
 def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, PretrainedEncoders):
+        return repr(value)  # the settings record their file
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..evaluation import cross_val_cinc_report
-from . import _options, _progress
+from . import _options, _pretrain, _progress
 from ._files import files_into
 from ._options import DATA_DIR_HELP, CVOptions, DataOptions, ModelOptions
 from ._progress import logger
@@ -57,12 +57,14 @@ def add_parser(commands):
 
 
 def run(config):
-    settings = _options.settings_of(config)
+    settings = {**_options.settings_of(config), "pretrained": _pretrain.provenance(config.model)}
     checkpoints = FoldCheckpoints(config.cv.output)
     checkpoints.check(settings, resume=config.resume)
     task = task_of(config.data)
+    encoders = _pretrain.load_pretrained(config.model, config.data)
     data = load_records(config.data, task)
-    pipeline = config.model.pipeline(config.data, task, data.classes)
+    _pretrain.check_leads(encoders, data)
+    pipeline = config.model.pipeline(config.data, task, data.classes, pretrained=encoders)
     cv, split = splitter_of(data, config.cv.folds, config.data.seed)
     splits = list(cv.split(data.X, data.y))
     logger.info(f"CV on {describe(config.data, data)}: {len(data.classes)} classes ({task.describe()}), "

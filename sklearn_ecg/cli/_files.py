@@ -8,13 +8,12 @@ none, never a truncated one.
 """
 
 import os
-import secrets
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-_PREFIX = ".sklearn-ecg-"
+from .._header_file import TEMPORARY_PREFIX
 
 
 def check_writable(path, what, *, folder=False):
@@ -28,7 +27,7 @@ def check_writable(path, what, *, folder=False):
     if not existing.is_dir():
         raise ValueError(f"cannot create {what} {str(path)!r}: {str(existing)!r} is a file")
     try:
-        handle, probe = tempfile.mkstemp(dir=existing, prefix=_PREFIX, suffix=".probe")
+        handle, probe = tempfile.mkstemp(dir=existing, prefix=TEMPORARY_PREFIX, suffix=".probe")
         os.close(handle)
         os.remove(probe)
     except OSError as error:
@@ -36,20 +35,6 @@ def check_writable(path, what, *, folder=False):
             f"cannot write {what} {str(path)!r}: the folder {str(existing)!r} does not accept "
             f"new files ({error.strerror})"
         ) from None
-
-
-@contextmanager
-def atomic_file(path):
-    """Yield a temporary path beside ``path``, renamed to ``path`` when the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A name, not mkstemp's file: the file then gets the usual permissions.
-    partial = path.with_name(f"{_PREFIX}{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -62,7 +47,7 @@ def files_into(folder):
     folder = Path(folder)
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder, prefix=_PREFIX))
+    staging = Path(tempfile.mkdtemp(dir=folder, prefix=TEMPORARY_PREFIX))
     try:
         yield staging
         for file in sorted(staging.iterdir()):

@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _options, _progress
+from . import _options, _pretrain, _progress
 from ._errors import Interrupted
 from ._files import check_writable
 from ._model_file import save_model
@@ -53,13 +53,15 @@ def add_parser(commands):
 def run(config):
     check_writable(config.output, "model file")
     task = task_of(config.data)
+    encoders, pretrained = _pretrain.load_pretrained(config.model, config.data), _pretrain.provenance(config.model)
     data = load_records(config.data, task)
+    _pretrain.check_leads(encoders, data)
     if not data.y.any():
         raise ValueError(
             f"none of the {len(data.y)} records under {config.data.data_dir} carries a class of "
             f"{task.describe()}: nothing to learn"
         )
-    pipeline = config.model.pipeline(config.data, task, data.classes)
+    pipeline = config.model.pipeline(config.data, task, data.classes, pretrained=encoders)
     if _progress.enabled():
         _progress.show_training_progress(pipeline)
     logger.info(f"fitting on {describe(config.data, data)}: "
@@ -71,7 +73,8 @@ def run(config):
         with _progress.training_output_to_stderr():
             pipeline.fit(data.X, data.y)
         elapsed = time.perf_counter() - start
-        settings = {**_options.settings_of(config), "n_records": len(data.y), "fit_time_s": elapsed}
+        settings = {**_options.settings_of(config), "pretrained": pretrained, "n_records": len(data.y),
+                    "fit_time_s": elapsed}
         path = save_model(
             config.output, pipeline, classes=data.classes, class_names=data.class_names, task=task,
             fs=config.data.fs, duration=config.data.duration, settings=settings,

@@ -16,63 +16,20 @@ After unpickling, the pipeline's own ``classes_`` must be the header's:
 output files would name the wrong classes otherwise.
 """
 
-import json
 import math
 import warnings
 from pathlib import Path
 
-import joblib
 import numpy as np
 
 from .. import __version__
+from .._header_file import read_header, read_payload, write_with_header
 from ..classes import scored_classes
-from ._files import atomic_file
 
 MODEL_MARKER = b"sklearn-ecg model\n"
 FORMAT = 3
 # Format 2 files were all trained on challenge records, without saying so.
 _FORMAT_2_TASK = {"layout": "physionet"}
-_MAX_HEADER_BYTES = 1 << 20
-_PICKLE_START = b"\x80"  # the PROTO opcode: a bare pickle, such as a format-1 model file
-
-
-def write_with_header(path, marker, header, payload):
-    """Write ``marker``, ``header`` (JSON) and the pickled ``payload`` atomically; returns the path."""
-    with atomic_file(path) as partial, open(partial, "wb") as stream:
-        stream.write(marker)
-        stream.write(json.dumps(header).encode() + b"\n")
-        joblib.dump(payload, stream)
-    return Path(path)
-
-
-def read_header(path, marker, what):
-    """The JSON header of a file of ``write_with_header``, read without unpickling anything."""
-    with open(path, "rb") as stream:
-        start = stream.readline(len(marker))
-        if start != marker:
-            # A bare pickle is most likely a model file of the first format.
-            older = " (model files of older versions must be refitted)" if start[:1] == _PICKLE_START else ""
-            raise ValueError(f"{str(path)!r} is not {what}{older}")
-        try:
-            header = json.loads(stream.readline(_MAX_HEADER_BYTES))
-        except ValueError as error:
-            raise ValueError(f"{str(path)!r} is damaged: its header is not JSON ({error})") from None
-    if not isinstance(header, dict):  # a fault of the file, reported like the others
-        raise ValueError(f"{str(path)!r} is damaged: its header is not a JSON object")  # noqa: TRY004
-    return header
-
-
-def read_payload(path):
-    """The pickled object after the header. Runs the pickle's code: check the header first."""
-    with open(path, "rb") as stream:
-        stream.readline(_MAX_HEADER_BYTES)
-        stream.readline(_MAX_HEADER_BYTES)
-        try:
-            return joblib.load(stream)
-        except Exception as error:  # noqa: BLE001 (unpickling raises anything: report it in one line)
-            raise ValueError(
-                f"cannot read {str(path)!r}: it is damaged ({type(error).__name__}: {error})"
-            ) from None
 
 
 def save_model(path, pipeline, *, classes, class_names, task, fs, duration, settings):
@@ -98,7 +55,7 @@ def load_model(path):
     what = "a model file of `sklearn-ecg fit`"
     if not path.is_file():
         raise ValueError(f"model file {str(path)!r} does not exist")
-    model = read_header(path, MODEL_MARKER, what)
+    model = read_header(path, MODEL_MARKER, what, bare_pickle=" (model files of older versions must be refitted)")
     if not isinstance(model.get("format"), int) or model["format"] > FORMAT:
         raise ValueError(
             f"{str(path)!r} has model format {model.get('format')!r}, which this sklearn-ecg "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..datasets import load_folders, load_ludb, load_physionet, load_ptbxl
 from ..evaluation import cross_val_cinc_report
-from ..pipelines import make_default_pipeline
+from ..pipelines import make_default_pipeline, pretrain_encoders
 from ._errors import UsageError
 
 # ECGs below 50 Hz lose the QRS complex; the challenge records go up to 1000 Hz,
@@ -121,7 +121,8 @@ def add_model_options(parser):
                              "(default: %(default)s)")
     parser.add_argument("--size", choices=("tiny", "small", "paper"),
                         default=default_of(make_default_pipeline, "size"),
-                        help="encoder size preset (default: %(default)s)")
+                        help=f"encoder size preset (default: {default_of(pretrain_encoders, 'size')}, or the "
+                             "size of the --pretrained encoders)")
     parser.add_argument("--pretrain-epochs", type=_bounded(int, 1),
                         default=default_of(make_default_pipeline, "pretrain_epochs"),
                         help="self-KD pretraining epochs per branch (default: the preset's)")
@@ -133,6 +134,11 @@ def add_model_options(parser):
                         help="average K models cross-fitted on inner folds, whose out-of-fold "
                              "probabilities tune the thresholds (about K times the training; "
                              "default: one model, thresholds tuned on a validation split)")
+    parser.add_argument("--pretrained", type=Path, metavar="ENCODERS",
+                        default=default_of(make_default_pipeline, "pretrained"),
+                        help="start the branches from the encoders of `sklearn-ecg pretrain` (fine-tuned "
+                             "in every fit, without pretraining there); trusted files only: loading "
+                             "runs code")
     add_device_option(parser, default=default_of(make_default_pipeline, "device"),
                       default_help="%(default)s")
 
@@ -188,14 +194,17 @@ class ModelOptions:
     epochs: int | None
     ensemble: int | None
     device: str
+    pretrained: Path | None = None
 
     def pipeline(self, data, task, classes, **overrides):
-        """The default pipeline for ``data`` (DataOptions) with ``classes`` of ``task`` (a Task)."""
-        return make_default_pipeline(
+        """The default pipeline for ``data`` (DataOptions) with ``classes`` of ``task`` (a Task);
+        ``overrides`` replace options."""
+        options = dict(
             classes=classes, fs=data.fs, window=self.window, size=self.size,
             pretrain_epochs=self.pretrain_epochs, finetune_epochs=self.epochs, ensemble=self.ensemble,
-            device=self.device, random_state=data.seed, **task.tuning_params(), **overrides,
+            device=self.device, random_state=data.seed, pretrained=self.pretrained, **task.tuning_params(),
         )
+        return make_default_pipeline(**{**options, **overrides})
 
 
 @dataclass(frozen=True)

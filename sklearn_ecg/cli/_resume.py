@@ -19,9 +19,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
 
+from .._header_file import atomic_file, read_header, read_payload, write_with_header
 from ._errors import Interrupted
-from ._files import atomic_file, check_writable, remove_if_empty
-from ._model_file import read_header, read_payload, write_with_header
+from ._files import check_writable, remove_if_empty
 from ._progress import logger
 
 FOLDER = "fitted_folds"

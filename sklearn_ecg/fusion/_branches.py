@@ -1,11 +1,13 @@
 """Branches of end-to-end fine-tuning: the paper's, their checks, their fitting, their torch parts.
 
-A branch is a :class:`~sklearn_ecg.pretraining.SelfKDPretrainer`, or a
-pipeline ending in one whose other steps have a torch counterpart (a
+A branch is a :class:`~sklearn_ecg.pretraining.SelfKDPretrainer` or a
+:class:`~sklearn_ecg.pretraining.ContrastivePretrainer` (signals only), or
+a pipeline ending in one whose other steps have a torch counterpart (a
 ``to_torch`` method) that can run on every random crop: at most one
 :class:`~sklearn_ecg.preprocessing.STFTSpectrogram` and any
 :class:`~sklearn_ecg.preprocessing.LeadStandardizer` (before or after the
-STFT).
+STFT). A ``ContrastivePretrainer(standardize=True)`` adds its own fitted
+standardisation to the branch's front end.
 """
 
 from dataclasses import dataclass
@@ -18,13 +20,15 @@ from torch import nn
 
 from .._random import SKLEARN_SEED_BITS, draw_seed
 from ..preprocessing import LeadStandardizer, STFTSpectrogram
-from ..pretraining import SelfKDPretrainer
+from ..pretraining import ContrastivePretrainer, SelfKDPretrainer
 
 MODALITIES = ("time", "spectrogram")
 """The branches :func:`make_fusion_branches` can build, in the paper's gate order."""
+_PRETRAINERS = (SelfKDPretrainer, ContrastivePretrainer)
 _SHAPE_HINT = (
-    "a SelfKDPretrainer(modality='time'), or a Pipeline ending in a SelfKDPretrainer whose other "
-    "steps are LeadStandardizer and at most one STFTSpectrogram (then modality='spectrogram')"
+    "a SelfKDPretrainer(modality='time') or a ContrastivePretrainer, or a Pipeline ending in one "
+    "whose other steps are LeadStandardizer and at most one STFTSpectrogram (then a "
+    "SelfKDPretrainer(modality='spectrogram'))"
 )
 
 
@@ -94,7 +98,7 @@ class BranchParts:
     """A branch's pretrainer and the steps before it."""
 
     name: str
-    pretrainer: SelfKDPretrainer
+    pretrainer: object
     preprocessing: tuple = ()
 
 
@@ -102,7 +106,9 @@ def branch_parts(name, estimator):
     """Split a branch into its preprocessing steps and pretrainer, checking its shape.
 
     ``FrozenEstimator`` wrappers (of the branch or of its steps) are looked
-    through: they mark steps fitted beforehand.
+    through: they mark steps fitted beforehand. A fitted
+    ``ContrastivePretrainer``'s input standardisation is the last
+    preprocessing step.
     """
     unwrapped = _unfrozen(estimator)
     if isinstance(unwrapped, Pipeline):
@@ -112,27 +118,31 @@ def branch_parts(name, estimator):
     *preprocessing, pretrainer = steps or [None]
     n_stft = sum(isinstance(step, STFTSpectrogram) for step in preprocessing)
     supported = all(hasattr(step, "to_torch") for step in preprocessing)
-    if not isinstance(pretrainer, SelfKDPretrainer) or not supported or n_stft > 1:
+    if not isinstance(pretrainer, _PRETRAINERS) or not supported or n_stft > 1:
         raise TypeError(
             f"Branch {name!r} must be {_SHAPE_HINT}; got {estimator!r}. Put other signal "
             "preprocessing before the classifier in an outer pipeline."
         )
     expected = "spectrogram" if n_stft else "time"
-    if pretrainer.modality != expected:
+    modality = getattr(pretrainer, "modality", "time")
+    if modality != expected:
         raise ValueError(
             f"Branch {name!r} feeds {'spectrograms' if n_stft else 'signals'} to a "
-            f"SelfKDPretrainer(modality={pretrainer.modality!r}); it must be {_SHAPE_HINT}."
+            f"{type(pretrainer).__name__} that takes {modality}; it must be {_SHAPE_HINT}."
         )
-    return BranchParts(name, pretrainer, tuple(preprocessing))
+    own = getattr(pretrainer, "standardizer_", None)
+    return BranchParts(name, pretrainer, tuple(preprocessing) + ((own,) if own is not None else ()))
 
 
 def fit_branches(branches, X, rng, *, pretrain):
     """Clones of the branches fitted on ``X`` (labels unused).
 
     With ``pretrain=False`` only the preprocessing steps are fitted, not the
-    pretrainer. A ``random_state`` left as None anywhere in a branch gets a
-    seed drawn from ``rng``, so that one seed makes the whole fit
-    reproducible; seeds the user set are kept.
+    pretrainer; the input standardisation of an unfitted
+    ``ContrastivePretrainer(standardize=True)`` becomes a
+    ``LeadStandardizer`` step fitted on ``X``. A ``random_state`` left as
+    None anywhere in a branch gets a seed drawn from ``rng``, so that one
+    seed makes the whole fit reproducible; seeds the user set are kept.
     """
     fitted = []
     for name, estimator in branches:
@@ -143,8 +153,10 @@ def fit_branches(branches, X, rng, *, pretrain):
         estimator.set_params(**{key: draw_seed(rng, bits=SKLEARN_SEED_BITS) for key in unset})
         if pretrain:
             estimator.fit(X, None)  # FrozenEstimator.fit requires y, and ignores it
-        elif isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            Pipeline(estimator.steps[:-1]).fit(X)
+        else:
+            estimator = _with_own_standardizer(estimator)
+            if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+                Pipeline(estimator.steps[:-1]).fit(X)
         fitted.append((name, estimator))
     return fitted
 
@@ -177,6 +189,15 @@ def branch_modules(parts, n_leads, *, pretrained):
         encoder = pretrainer.build_untrained_encoder(n_leads)
     front = [step.to_torch() for step in parts.preprocessing]
     return (nn.Sequential(*front) if front else nn.Identity()), encoder
+
+
+def _with_own_standardizer(estimator):
+    """``estimator``, or a pipeline in which its pretrainer's unfitted input standardisation is a step."""
+    steps = estimator.steps if isinstance(estimator, Pipeline) else [("pretrainer", estimator)]
+    pretrainer = steps[-1][1]
+    if not (isinstance(pretrainer, ContrastivePretrainer) and pretrainer.standardize):
+        return estimator
+    return Pipeline([*steps[:-1], ("input_standardizer", LeadStandardizer()), steps[-1]])
 
 
 def _unfrozen(estimator):

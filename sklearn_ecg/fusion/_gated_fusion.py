@@ -62,8 +62,9 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
     ----------
     branches : list of (str, estimator) or None, default=None
         The named branches, in the gate's order: each a
-        :class:`~sklearn_ecg.pretraining.SelfKDPretrainer` (time series), or
-        a pipeline ending in one whose other steps are
+        :class:`~sklearn_ecg.pretraining.SelfKDPretrainer` or a
+        :class:`~sklearn_ecg.pretraining.ContrastivePretrainer` (time
+        series), or a pipeline ending in one whose other steps are
         :class:`~sklearn_ecg.preprocessing.LeadStandardizer` and at most one
         :class:`~sklearn_ecg.preprocessing.STFTSpectrogram` (then a
         spectrogram pretrainer). Other preprocessing belongs before the

@@ -5,7 +5,8 @@ Encoders map a batch of time series ``(batch, leads, times)``
 (:class:`XResNet1d`) or spectrograms ``(batch, leads, freqs, frames)``
 (:class:`SEResNet`) to fixed-size embeddings, whatever the input length.
 :class:`ECGTransformer` maps time series to frame embeddings
-``(batch, frames, width)`` and embeds a segment by their mean.
+``(batch, frames, width)`` and embeds a segment by their mean
+(:class:`MeanOverFrames` makes it an encoder of that interface).
 Front ends (:class:`STFTMagnitude`, :class:`StandardizeLeads`,
 :class:`SelectColumns`) prepare a branch's input; :class:`GatedFusionHead`
 and :class:`MultiBranchNetwork` fuse the branches. The stateless kernels
@@ -24,6 +25,7 @@ from ._ecg_transformer import (
 from ._factory import ENCODER_PRESETS, build_encoder, load_encoder_state
 from ._front_ends import SelectColumns, StandardizeLeads, STFTMagnitude
 from ._fusion import GatedFusionHead, MultiBranchNetwork
+from ._pooling import MeanOverFrames
 from ._quantizer import GumbelVectorQuantizer
 from ._se_resnet import SEResNet
 from ._wav2vec2 import Wav2Vec2Objective, sample_negative_indices, span_mask
@@ -38,6 +40,7 @@ __all__ = [
     "ECGTransformer",
     "GatedFusionHead",
     "GumbelVectorQuantizer",
+    "MeanOverFrames",
     "MultiBranchNetwork",
     "SEResNet",
     "STFTMagnitude",

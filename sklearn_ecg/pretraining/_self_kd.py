@@ -113,7 +113,8 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         student, teacher, optimiser and centre for ``max_epochs`` more
         epochs (with a new warm-up and cosine cycle) and extends
         ``history_``. The architecture, window and augmentations stay
-        those of the first fit.
+        those of the first fit; ``verbose``, ``early_stopping`` and the
+        schedule's parameters are this fit's.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
         Honoured by ``transform`` too, without changing the fitted model:
@@ -301,7 +302,11 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             self.window_ = self.window or _DEFAULT_WINDOW[self.modality]
         X = self._check_X(X, reset=not continuing)
         if continuing:
-            self.net_.max_epochs = self.max_epochs
+            # The callbacks again, so that this fit's verbose (progress bar) and early stopping apply
+            # (skorch's set_params would initialise the old ones).
+            self.net_.set_params(max_epochs=self.max_epochs, verbose=self.verbose)
+            self.net_.callbacks = self._callbacks()
+            self.net_.initialize_callbacks()
             self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
         else:
             self.net_ = self._self_distillation_net(X)
@@ -423,7 +428,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         warn_short_records(X, self.window_)
         return X
 
-    def _self_distillation_net(self, X):
+    def _callbacks(self):
         schedule = WarmupCosineSchedule(
             self.lr, self.min_lr, self.warmup_epochs, self.weight_decay, self.weight_decay_end
         )
@@ -433,6 +438,9 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             ("teacher_entropy", PassthroughScoring("teacher_entropy", on_train=True)),
             ("teacher_batch_entropy", PassthroughScoring("teacher_batch_entropy", on_train=True)),
         ]
+        return self._default_callbacks(schedule, extra=extra, patience=self.early_stopping)
+
+    def _self_distillation_net(self, X):
         n_freqs = X.shape[2] if self.modality == "spectrogram" else None
         return self._build_net(
             build_self_distillation,
@@ -449,7 +457,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             criterion__center_momentum=self.center_momentum,
             optimizer=torch.optim.AdamW,
             train_split=None,
-            callbacks=self._default_callbacks(schedule, extra=extra, patience=self.early_stopping),
+            callbacks=self._callbacks(),
             window=self.window_,
             multicrop=make_multicrop(self.modality, self.n_local_crops, self.lead_mask_proba, n_freqs),
             momentum_teacher=self.momentum_teacher,

@@ -6,9 +6,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_ecg.fusion._branches import branch_modules, branch_parts, check_pretrained, fit_branches
-from sklearn_ecg.nn import StandardizeLeads, STFTMagnitude
+from sklearn_ecg.nn import MeanOverFrames, StandardizeLeads, STFTMagnitude
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
-from sklearn_ecg.pretraining import SelfKDPretrainer
+from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer
 
 FAST = dict(size="tiny", n_local_crops=1, n_prototypes=16, batch_size=8, max_epochs=1)
 
@@ -85,3 +85,45 @@ def test_prefit_branches_must_be_fitted_on_the_same_leads(signals):
     check_pretrained(parts, 3)
     with pytest.raises(ValueError, match="pretrained on 3 leads, but X has 12"):
         check_pretrained(parts, 12)
+
+
+# ContrastivePretrainer branches: tiny transformer, segments of 1 s of the 3 s records.
+CONTRASTIVE = dict(size="tiny", segment_length=100, batch_size=8, max_epochs=1, codebook_entries=16,
+                   n_negatives=10)
+
+
+def test_contrastive_branch_parts_add_its_fitted_standardisation(signals):
+    unfitted = branch_parts("time", ContrastivePretrainer(**CONTRASTIVE))
+    assert unfitted.preprocessing == ()
+    pretrainer = ContrastivePretrainer(random_state=0, **CONTRASTIVE).fit(signals)
+    assert branch_parts("time", pretrainer).preprocessing == (pretrainer.standardizer_,)
+    raw = ContrastivePretrainer(standardize=False, random_state=0, **CONTRASTIVE).fit(signals)
+    assert branch_parts("time", raw).preprocessing == ()
+    with pytest.raises(ValueError, match="feeds spectrograms to a ContrastivePretrainer that takes time"):
+        branch_parts("s", make_pipeline(STFTSpectrogram(), ContrastivePretrainer()))
+
+
+def test_contrastive_branch_modules_repeat_transform_and_load_every_weight(signals):
+    pretrainer = ContrastivePretrainer(random_state=0, **CONTRASTIVE).fit(signals)
+    front, encoder = branch_modules(branch_parts("time", pretrainer), 3, pretrained=True)
+    assert isinstance(front[0], StandardizeLeads) and isinstance(encoder, MeanOverFrames)
+    torch.testing.assert_close(encoder.state_dict(), pretrainer.encoder_.state_dict())
+    x = signals[:, :, :100]  # one segment: transform embeds it as the branch does
+    with torch.no_grad():
+        branch = encoder.eval()(front(torch.from_numpy(x))).numpy()
+    np.testing.assert_allclose(branch, pretrainer.transform(x), rtol=1e-4, atol=1e-5)
+    _, fresh = branch_modules(branch_parts("time", pretrainer), 3, pretrained=False)
+    assert fresh.state_dict().keys() == encoder.state_dict().keys()
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_without_pretraining_a_contrastive_branch_standardises_with_the_training_data(signals, standardize):
+    branch = ContrastivePretrainer(standardize=standardize, **CONTRASTIVE)
+    fitted = dict(fit_branches([("t", branch)], signals, np.random.RandomState(0), pretrain=False))["t"]
+    parts = branch_parts("t", fitted)
+    assert not hasattr(parts.pretrainer, "encoder_")
+    if standardize:
+        (scaler,) = parts.preprocessing
+        np.testing.assert_allclose(scaler.mean_, signals.mean(axis=(0, 2)), rtol=1e-5, atol=1e-7)
+    else:
+        assert parts.preprocessing == ()

@@ -165,6 +165,16 @@ def test_warm_start_continues_training(signals):
     assert any(not torch.equal(before[k], after[k]) for k in before)
 
 
+def test_warm_start_takes_this_fits_verbose(signals, capsys):
+    pretrainer = SelfKDPretrainer(warm_start=True, verbose=1, random_state=0, **FAST).fit(signals)
+    assert "train_loss" in capsys.readouterr().out
+    pretrainer.set_params(verbose=0, max_epochs=1).fit(signals)
+    assert capsys.readouterr() == ("", "")  # no epoch table, no progress bar
+    pretrainer.set_params(verbose=1).fit(signals)
+    assert "train_loss" in capsys.readouterr().out
+    assert len(pretrainer.history_) == FAST["max_epochs"] + 2
+
+
 def test_refit_without_warm_start_starts_over(signals):
     pretrainer = SelfKDPretrainer(random_state=0, **FAST).fit(signals)
     first = pretrainer.transform(signals)
