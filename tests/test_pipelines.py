@@ -87,6 +87,27 @@ def test_tuning_metric_and_year_reach_the_threshold_tuning(ensemble):
         assert (tuned.scoring, tuned.year, list(tuned.classes)) == ("macro_f1", 2021, ["NORM", "MI"])
 
 
+@pytest.fixture(scope="module")
+def labelled_frame():
+    data = make_synthetic_ecg(24, duration=3.0, random_state=0)
+    return data.X, pd.DataFrame(data.y, columns=data.classes)
+
+
+def test_a_dataframe_y_names_the_classes_of_the_classifier(labelled_frame):
+    X, Y = labelled_frame
+    # No classes given: the column names are the codes that tune the thresholds on the challenge metric.
+    pipeline = make_default_pipeline(branches=["time"], pretraining=None, finetune_epochs=1, random_state=0)
+    np.testing.assert_array_equal(pipeline.fit(X, Y)[-1].classes_, Y.columns)
+
+
+@pytest.mark.parametrize("ensemble", [None, 2])
+def test_dataframe_columns_in_another_order_than_classes_are_refused(labelled_frame, ensemble):
+    X, Y = labelled_frame
+    pipeline = make_default_pipeline(classes=list(Y.columns), ensemble=ensemble)
+    with pytest.raises(ValueError, match="disagree with classes.*another order"):
+        pipeline.fit(X, Y[Y.columns[::-1]])
+
+
 # Pretrained encoders: pretrain once, reuse in every fit.
 
 @pytest.fixture(scope="module")
@@ -101,25 +122,6 @@ def encoders(pool):
 
 @pytest.fixture(scope="module")
 def labelled():
-    data = make_synthetic_ecg(24, duration=3.0, random_state=0)
-    return data.X, pd.DataFrame(data.y, columns=data.classes)
-
-
-def test_a_dataframe_y_names_the_classes_of_the_classifier(labelled):
-    X, Y = labelled
-    # No classes given: the column names are the codes that tune the thresholds on the challenge metric.
-    pipeline = make_default_pipeline(branches=["time"], pretraining=None, finetune_epochs=1, random_state=0)
-    np.testing.assert_array_equal(pipeline.fit(X, Y)[-1].classes_, Y.columns)
-
-
-@pytest.mark.parametrize("ensemble", [None, 2])
-def test_dataframe_columns_in_another_order_than_classes_are_refused(labelled, ensemble):
-    X, Y = labelled
-    pipeline = make_default_pipeline(classes=list(Y.columns), ensemble=ensemble)
-    with pytest.raises(ValueError, match="disagree with classes.*another order"):
-        pipeline.fit(X, Y[Y.columns[::-1]])
-
-
     return make_synthetic_ecg(24, duration=5.0, random_state=2)
 
 
