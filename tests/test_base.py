@@ -6,7 +6,7 @@ import pytest
 import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 
-from sklearn_ecg.base import BaseTorchEstimator, SeededNet
+from sklearn_ecg.base import BaseTorchEstimator, RecordBatches, SeededNet, collate_records
 from sklearn_ecg.base import _resolve_device as resolve_device
 
 
@@ -131,3 +131,41 @@ def test_history_is_the_nets():
                                     module__in_features=3, module__out_features=1, train_split=None)
     holder.net_.fit(np.zeros((8, 3), np.float32), np.zeros((8, 1), np.float32))
     assert holder.history_ is holder.net_.history and len(holder.history_) == 2
+
+
+def test_record_batches_follow_the_index_and_repeats_and_copy_read_only_input():
+    X = np.arange(12, dtype=np.float32).reshape(3, 1, 4)
+    X.flags.writeable = False
+    Y = np.eye(3, dtype=np.float32)
+    data = RecordBatches(X, Y, np.array([2, 0]), repeats=2)
+    assert len(data) == 4
+    record, labels = data[3]  # second repeat of the second record of the index
+    np.testing.assert_array_equal(record.numpy(), X[0])
+    np.testing.assert_array_equal(labels.numpy(), Y[0])
+    records, labels = data.__getitems__([3, 0, 1])  # one read per batch, in the sampler's order
+    np.testing.assert_array_equal(records.numpy(), X[[0, 2, 0]])
+    np.testing.assert_array_equal(labels.numpy(), Y[[0, 2, 0]])
+    records += 1  # a copy: the input is untouched
+    assert X[0, 0, 0] == 0
+    _, zeros = RecordBatches(X).__getitems__([0, 1])  # without targets: 0 per record
+    assert zeros.tolist() == [0, 0]
+
+
+def test_record_batches_read_a_memmap_batch_without_loading_the_rest(tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, np.arange(600, dtype=np.float32).reshape(50, 3, 4))
+    X = np.load(path, mmap_mode="r")
+    loader = torch.utils.data.DataLoader(
+        RecordBatches(X, repeats=1), batch_size=8, shuffle=True, collate_fn=collate_records,
+        generator=torch.Generator().manual_seed(0),
+    )
+    batches = list(loader)
+    assert [len(records) for records, _ in batches] == [8] * 6 + [2]
+    seen = torch.cat([records for records, _ in batches])
+    assert sorted(seen[:, 0, 0].tolist()) == list(range(0, 600, 12))
+    assert isinstance(X, np.memmap)  # read through the map, not replaced by a loaded copy
+
+
+def test_collate_records_leaves_other_samples_to_torch():
+    batch = collate_records([(torch.zeros(2), 1), (torch.ones(2), 0)])
+    assert batch[0].shape == (2, 2) and batch[1].tolist() == [1, 0]
