@@ -214,13 +214,11 @@ CASES = [
 ]
 
 
-def best_time(function, settings, repeats):
-    times, steps = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        steps = function(settings)
-        times.append(time.perf_counter() - start)
-    return min(times), steps
+def timed(function, settings):
+    """``(wall s, CPU s, training steps)`` of one run."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    steps = function(settings)
+    return time.perf_counter() - wall, time.process_time() - cpu, steps
 
 
 def main():
@@ -239,32 +237,32 @@ def main():
     Y[np.arange(args.records), rng.integers(0, 24, args.records)] = 1  # every class present
     settings = Settings(X, Y, args.size, args.epochs)
     warm_up = Settings(X[:32], Y[:32], args.size, 1)
-    print(f"{os.cpu_count()} CPUs, torch {torch.__version__} with {torch.get_num_threads()} thread(s); "
-          f"{args.records} synthetic records 12 x 1000, size={args.size!r}, {args.epochs} epochs, "
-          f"batch {settings.batch_size}; best of {args.repeats}\n")
-    header = ("| estimator | loop | steps | ms/step | steps/s | records/s | library/plain |\n"
-              "|---|---|---:|---:|---:|---:|---:|")
-    print(header)
+    print(f"{len(os.sched_getaffinity(0))} CPUs, torch {torch.__version__} with {torch.get_num_threads()} "
+          f"thread(s); {args.records} synthetic records 12 x 1000, size={args.size!r}, {args.epochs} epochs, "
+          f"batch {settings.batch_size}; best of {args.repeats} runs, library and plain alternating\n")
+    print("| estimator | loop | steps | ms/step (wall) | steps/s | records/s | ms/step (CPU) | library/plain |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     ratios = []
     for case in CASES:
         case.library(warm_up), case.plain(warm_up)  # first-call costs (allocator, kernels) out of the timings
         runs = {"library": [], "plain": []}
         for _ in range(args.repeats):  # alternating, so that a busy spell hits both
             for loop, function in (("library", case.library), ("plain", case.plain)):
-                runs[loop].append(best_time(function, settings, 1))
-        per_step = {}
+                runs[loop].append(timed(function, settings))
+        best = {}
         for loop, results in runs.items():
-            elapsed, steps = min(results)
-            per_step[loop] = elapsed / steps
-        ratio = per_step["library"] / per_step["plain"]
+            wall = min(w / steps for w, _, steps in results)
+            cpu = min(c / steps for _, c, steps in results)
+            best[loop] = (wall, cpu, results[0][2])
+        ratio = best["library"][1] / best["plain"][1]
         ratios.append(ratio)
-        for loop, results in runs.items():
-            elapsed, steps = min(results)
-            records = steps * case.records_per_step(settings) / elapsed
+        for loop, (wall, cpu, steps) in best.items():
             cell = f"{ratio:.2f}" if loop == "library" else ""
-            print(f"| {case.name} | {loop} | {steps} | {1e3 * per_step[loop]:.1f} | {1 / per_step[loop]:.2f} "
-                  f"| {records:.0f} | {cell} |")
-    print(f"\nlibrary/plain time per step: {max(ratios):.2f}")
+            print(f"| {case.name} | {loop} | {steps} | {1e3 * wall:.1f} | {1 / wall:.2f} "
+                  f"| {case.records_per_step(settings) / wall:.0f} | {1e3 * cpu:.1f} | {cell} |")
+    print("\nlibrary/plain: ratio of the CPU time per step (one thread: unaffected by other processes "
+          "waiting for the cores); the last line is the worst estimator's.")
+    print(f"library/plain time per step: {max(ratios):.2f}")
 
 
 if __name__ == "__main__":
