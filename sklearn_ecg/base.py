@@ -321,7 +321,8 @@ class BaseTorchEstimator(BaseEstimator):
         if getattr(self, "accelerator", None) is None:
             return self._net_class(**options, **params)
         # accelerate places the data and the module and runs the autocast.
-        options.update(device=None, precision="32", callbacks__print_log__sink=_print_on_main_process,
+        sink = _print_on_main_process if self.verbose else _silent  # skorch calls a custom sink whatever verbose
+        options.update(device=None, precision="32", callbacks__print_log__sink=sink,
                        accelerator=_make_accelerator(device, precision))
         return accelerated_net_class(self._net_class)(**options, **params)
 
@@ -471,8 +472,26 @@ class _AcceleratedNet(AccelerateMixin):
 
     plain_class = SeededNet
 
+    def _initialize_accelerator(self):
+        # As skorch's, except that a criterion without trainable parameters
+        # (DINOLoss) is only moved: DistributedDataParallel refuses a module
+        # with nothing to synchronise.
+        if self._wrapped_with_accelerator:
+            return self
+        for name in self._criteria + self._modules + self._optimizers:
+            part = getattr(self, name + "_")
+            if not isinstance(part, (torch.nn.Module, torch.optim.Optimizer)):
+                continue
+            if name in self._criteria and not any(p.requires_grad for p in part.parameters()):
+                setattr(self, name + "_", part.to(self.accelerator.device))
+            else:
+                setattr(self, name + "_", self.accelerator.prepare(part))
+        self._wrapped_with_accelerator = True
+        return self
+
     def initialize(self):
         super().initialize()
+        self.grad_scaler_ = None  # the accelerator scales float16 losses
         state = self.accelerator.state
         if state.num_processes > 1:
             seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
@@ -519,10 +538,21 @@ class _AcceleratedNet(AccelerateMixin):
     def detach_accelerator(self):
         """Become a plain net of ``plain_class`` on the accelerator's device, without accelerate state."""
         device = self.accelerator.device
+        for name in self._optimizers:
+            wrapper = getattr(self, name + "_")
+            optimizer = getattr(wrapper, "optimizer", wrapper)  # accelerate's AcceleratedOptimizer holds it
+            setattr(self, name + "_", optimizer)
+            for _, callback in self.callbacks_:
+                schedule = getattr(callback, "lr_scheduler_", None)
+                if getattr(schedule, "optimizer", None) is wrapper:
+                    schedule.optimizer = optimizer
         for name in ("accelerator", "unwrap_after_train", "_wrapped_with_accelerator"):
             vars(self).pop(name, None)
         self.__class__ = self.plain_class
-        self.device = str(device)
+        # The device by type: a model file names "cpu" or "cuda", not a
+        # process's own index (accelerate's processes on a CPU are cpu:<rank>).
+        device = torch.device(device.type) if device.type == "cpu" else device
+        self.device = device.type
         for name in self._modules + self._criteria:
             module = getattr(self, name + "_")
             if isinstance(module, torch.nn.Module):
