@@ -125,7 +125,8 @@ def main(argv=None):
           f"({args.n_predict} records) |")
     print("|---|---|---|---|---|")
     for device, precision, fit_s, predict_s in rows:
-        print(f"| {device} | {precision} | {fit_s:.1f} | {len(data.X) / fit_s:.1f} | {args.n_predict / predict_s:.0f} |")
+        print(f"| {device} | {precision} | {fit_s:.1f} | {len(data.X) / fit_s:.1f} "
+              f"| {args.n_predict / predict_s:.0f} |")
 
     failed = False
     for precision, gpu_model in models.items():

@@ -238,8 +238,8 @@ def test_a_gradient_scaler_scales_the_loss_and_unscales_gradients_before_the_cal
             module__out_features=1, train_split=None).initialize()
         if scaled:
             net.grad_scaler_ = torch.amp.GradScaler("cpu", init_scale=1024.0)
-        net.on_grad_computed = lambda net, named_parameters, **kwargs: norms.__setitem__(
-            scaled, [p.grad.clone() for _, p in named_parameters])
+        net.on_grad_computed = lambda net, named_parameters, key=scaled, **kwargs: norms.__setitem__(
+            key, [p.grad.clone() for _, p in named_parameters])
         net.partial_fit(RecordBatches(X, y[:, None]))
         norms[scaled, "weight"] = net.module_.weight.detach().clone()
     for plain, unscaled in zip(norms[False], norms[True]):
