@@ -226,9 +226,14 @@ class BaseTorchEstimator(BaseEstimator):
 
     Subclasses define the parameters ``device`` (``"auto"``, ``"cpu"``,
     ``"cuda"``, ...), ``verbose``, ``random_state``, ``lr``, ``max_epochs``
-    and ``batch_size``; one with a train step of its own sets ``_net_class``
-    to its :class:`SeededNet` subclass. In ``fit`` it draws everything random
-    from one
+    and ``batch_size``, and may define ``precision`` (``"32"``, ``"bf16"``,
+    ``"16"``: autocast of the forward passes, in training and in
+    ``_inference``), ``pin_memory`` and ``accelerator`` (``"accelerate"``:
+    data-parallel training under ``accelerate launch``), whose constraints
+    are in ``_torch_parameter_constraints``; without them a fit runs in
+    float32, unpinned, in one process. A subclass with a train step of its
+    own sets ``_net_class`` to its :class:`SeededNet` subclass, and trains
+    with ``_fit_net``. In ``fit`` it draws everything random from one
     ``check_random_state(self.random_state)`` passed to ``_build_net``,
     so that one integer gives the same model on a CPU and the caller's
     global random state is left alone.
