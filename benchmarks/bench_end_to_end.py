@@ -46,10 +46,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import KFold
 
 # Run as a script, this file's folder is on sys.path: the shared anchor imports.
 from _anchor import HEADER, PLAIN, TUNED, mean_sd_rows, run_anchor, score_cells, tested_records
+from sklearn.model_selection import KFold
 
 from sklearn_ecg.datasets import load_physionet
 from sklearn_ecg.metrics import cinc_report
