@@ -13,11 +13,18 @@ On a machine with CUDA, in one run:
 It prints the CPU-vs-GPU throughput table and the largest probability
 difference, and exits non-zero when the CPU-only process cannot load or
 predict, or when the probabilities differ by more than ``--atol``
-(convolutions on the GPU may use TF32, so the tolerance is not 1e-6).
+(convolutions on the GPU may use TF32, so the tolerance is not 1e-6; with
+mixed precision the tolerance is that of its dtype, see ``MIXED_ATOL``).
+
+``--precision`` sets ``precision`` of every torch step (``32``, ``bf16``,
+``16``); several values give one GPU fit and one row each, so that
+``--precision 32 bf16`` times bfloat16 against float32 in one run (the CPU
+row uses the first). ``--pin-memory`` sets ``pin_memory=True``.
 
 Usage::
 
     python benchmarks/gpu_check.py ../shared/data/physionet2020-dev
+    python benchmarks/gpu_check.py DATA --precision 32 bf16 --pin-memory
     python benchmarks/gpu_check.py DATA --ensemble 5   # the cross-fitted ensemble
 """
 
@@ -32,6 +39,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+# Largest accepted probability difference between the GPU and the CPU-only
+# process for mixed precision: a bfloat16 logit carries 8 significant bits.
+MIXED_ATOL = {"bf16": 5e-2, "16": 1e-2}
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,6 +53,9 @@ def parse_args(argv=None):
     parser.add_argument("--atol", type=float, default=1e-3, help="largest accepted probability difference")
     parser.add_argument("--skip-cpu-fit", action="store_true", help="time the GPU fit only")
     parser.add_argument("--device", default="cuda", help="device under test (cpu: a dry run of the script)")
+    parser.add_argument("--precision", nargs="+", default=["32"], choices=["32", "bf16", "16"],
+                        help="precision of the torch steps; one GPU fit per value")
+    parser.add_argument("--pin-memory", action="store_true", help="pin_memory=True in every torch step")
     parser.add_argument("--serve", nargs=2, metavar=("MODEL", "OUT"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -58,12 +72,15 @@ def timed(function, *args):
     return result, time.perf_counter() - start
 
 
-def fit_on(device, data, args):
+def fit_on(device, data, args, precision):
     from sklearn_ecg.pipelines import make_default_pipeline
 
     pipeline = make_default_pipeline(
         classes=data.classes, size=args.size, ensemble=args.ensemble, device=device, random_state=0
     )
+    torch_options = {"precision": precision, "pin_memory": args.pin_memory}
+    pipeline.set_params(**{name: torch_options[name.rsplit("__", 1)[-1]] for name in pipeline.get_params()
+                           if name.rsplit("__", 1)[-1] in torch_options})
     _, fit_s = timed(pipeline.fit, data.X, data.y)
     tiled = np.resize(data.X, (args.n_predict, *data.X.shape[1:]))
     pipeline.predict_proba(tiled[:8])  # warm-up: CUDA context, cuDNN autotuning
@@ -96,20 +113,30 @@ def main(argv=None):
     print(f"{len(data.X)} records, {data.X.shape[1]} leads x {data.X.shape[2]} samples; GPU: {gpu}; "
           f"torch {torch.__version__}; {torch.get_num_threads()} CPU threads", flush=True)
 
-    rows = []
-    gpu_model, fit_s, predict_s = fit_on(args.device, data, args)
-    rows.append((args.device, fit_s, predict_s))
+    rows, models = [], {}
+    for precision in args.precision:
+        models[precision], fit_s, predict_s = fit_on(args.device, data, args, precision)
+        rows.append((args.device, precision, fit_s, predict_s))
     if not args.skip_cpu_fit:
-        _, cpu_fit_s, cpu_predict_s = fit_on("cpu", data, args)
-        rows.append(("cpu", cpu_fit_s, cpu_predict_s))
+        _, cpu_fit_s, cpu_predict_s = fit_on("cpu", data, args, args.precision[0])
+        rows.append(("cpu", args.precision[0], cpu_fit_s, cpu_predict_s))
 
-    print(f"\n| device | fit s ({len(data.X)} records) | train records/s | predict records/s "
+    print(f"\n| device | precision | fit s ({len(data.X)} records) | train records/s | predict records/s "
           f"({args.n_predict} records) |")
-    print("|---|---|---|---|")
-    for device, fit_s, predict_s in rows:
-        print(f"| {device} | {fit_s:.1f} | {len(data.X) / fit_s:.1f} | {args.n_predict / predict_s:.0f} |")
+    print("|---|---|---|---|---|")
+    for device, precision, fit_s, predict_s in rows:
+        print(f"| {device} | {precision} | {fit_s:.1f} | {len(data.X) / fit_s:.1f} "
+              f"| {args.n_predict / predict_s:.0f} |")
 
-    gpu_proba = gpu_model.predict_proba(data.X)
+    failed = False
+    for precision, gpu_model in models.items():
+        failed |= not serve_on_cpu(gpu_model, args, precision)
+    return 1 if failed else 0
+
+
+def serve_on_cpu(gpu_model, args, precision):
+    """Pickle the GPU-fitted model, predict in a CUDA-hidden child process, compare; True if within tolerance."""
+    gpu_proba = gpu_model.predict_proba(load(args.data_dir).X)
     with tempfile.TemporaryDirectory() as folder:
         model_path, out_path = Path(folder, "model.joblib"), Path(folder, "proba.npy")
         joblib.dump(gpu_model, model_path)
@@ -120,15 +147,17 @@ def main(argv=None):
         )
         if child.returncode != 0:
             print(child.stderr[-4000:], file=sys.stderr)
-            print("gpu_check: FAILED: the CPU-only process could not load or predict", file=sys.stderr)
-            return 1
+            print(f"gpu_check: FAILED: the CPU-only process could not load or predict (precision {precision})",
+                  file=sys.stderr)
+            return False
         cpu_proba = np.load(out_path)
 
+    atol = max(args.atol, MIXED_ATOL.get(precision, 0.0))
     difference = float(np.abs(gpu_proba - cpu_proba).max())
-    print(f"\nGPU-fitted model served on a CPU-only process: max |proba difference| = {difference:.2e} "
-          f"(atol {args.atol:g}); same decisions on "
+    print(f"\nprecision {precision}: GPU-fitted model served on a CPU-only process: max |proba difference| = "
+          f"{difference:.2e} (atol {atol:g}); same decisions on "
           f"{np.mean((gpu_proba > 0.5) == (cpu_proba > 0.5)):.4f} of the entries")
-    return 0 if difference <= args.atol else 1
+    return difference <= atol
 
 
 if __name__ == "__main__":

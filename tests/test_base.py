@@ -1,5 +1,6 @@
 import copy
 import pickle
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.exceptions import DeviceWarning
 
-from sklearn_ecg.base import BaseTorchEstimator, SeededNet
+from sklearn_ecg.base import BaseTorchEstimator, RecordBatches, SeededNet, collate_records
 from sklearn_ecg.base import _resolve_device as resolve_device
 
 
@@ -196,3 +197,128 @@ def test_a_module_without_dropout_draws_nothing_more_from_the_generator():
     X = np.zeros((8, 4), np.float32)
     net.fit(X, X)
     assert torch.equal(net.generator.get_state(), before)
+
+
+def test_record_batches_follow_the_index_and_repeats_and_copy_read_only_input():
+    X = np.arange(12, dtype=np.float32).reshape(3, 1, 4)
+    X.flags.writeable = False
+    Y = np.eye(3, dtype=np.float32)
+    data = RecordBatches(X, Y, np.array([2, 0]), repeats=2)
+    assert len(data) == 4
+    record, labels = data[3]  # second repeat of the second record of the index
+    np.testing.assert_array_equal(record.numpy(), X[0])
+    np.testing.assert_array_equal(labels.numpy(), Y[0])
+    records, labels = data.__getitems__([3, 0, 1])  # one read per batch, in the sampler's order
+    np.testing.assert_array_equal(records.numpy(), X[[0, 2, 0]])
+    np.testing.assert_array_equal(labels.numpy(), Y[[0, 2, 0]])
+    records += 1  # a copy: the input is untouched
+    assert X[0, 0, 0] == 0
+    _, zeros = RecordBatches(X).__getitems__([0, 1])  # without targets: 0 per record
+    assert zeros.tolist() == [0, 0]
+
+
+def test_record_batches_read_a_memmap_batch_without_loading_the_rest(tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, np.arange(600, dtype=np.float32).reshape(50, 3, 4))
+    X = np.load(path, mmap_mode="r")
+    loader = torch.utils.data.DataLoader(
+        RecordBatches(X, repeats=1), batch_size=8, shuffle=True, collate_fn=collate_records,
+        generator=torch.Generator().manual_seed(0),
+    )
+    batches = list(loader)
+    assert [len(records) for records, _ in batches] == [8] * 6 + [2]
+    seen = torch.cat([records for records, _ in batches])
+    assert sorted(seen[:, 0, 0].tolist()) == list(range(0, 600, 12))
+    assert isinstance(X, np.memmap)  # read through the map, not replaced by a loaded copy
+
+
+def test_collate_records_leaves_other_samples_to_torch():
+    batch = collate_records([(torch.zeros(2), 1), (torch.ones(2), 0)])
+    assert batch[0].shape == (2, 2) and batch[1].tolist() == [1, 0]
+
+
+class _Regressor(BaseTorchEstimator):
+    """A linear regressor with the torch options of the base."""
+
+    def __init__(self, *, precision="32", pin_memory=False, accelerator=None, lr=0.1, max_epochs=2, batch_size=4,
+                 device="cpu", verbose=0):
+        self.precision, self.pin_memory, self.accelerator = precision, pin_memory, accelerator
+        self.lr, self.max_epochs, self.batch_size = lr, max_epochs, batch_size
+        self.device, self.verbose = device, verbose
+
+    def fit(self, X, y):
+        net = self._build_net(torch.nn.Linear, np.random.RandomState(0), criterion=torch.nn.MSELoss,
+                              module__in_features=X.shape[1], module__out_features=1, train_split=None)
+        self.net_ = self._fit_net(net, RecordBatches(X, y[:, None]))
+        return self
+
+
+def _regression_data():
+    X = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
+    return X, (X @ np.array([1.0, -2.0, 0.5], dtype=np.float32))
+
+
+def test_torch_options_are_validated_with_the_other_parameters():
+    from sklearn_ecg.pretraining import SelfKDPretrainer
+
+    X = np.zeros((4, 2, 20), dtype=np.float32)
+    for option in ({"precision": "64"}, {"precision": 16}, {"pin_memory": "yes"}, {"accelerator": "horovod"}):
+        with pytest.raises(ValueError, match=f"'{next(iter(option))}' parameter"):
+            SelfKDPretrainer(size="tiny", max_epochs=1, **option).fit(X)
+
+
+def test_float16_and_pinned_memory_are_ignored_with_a_warning_on_the_cpu():
+    X, y = _regression_data()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = _Regressor(precision="16", pin_memory=True).fit(X, y)
+    messages = [str(w.message) for w in record]
+    assert any("precision='16' (float16 autocast with a gradient scaler) needs a CUDA device" in m for m in messages)
+    assert any("pin_memory=True only speeds up copies to a CUDA device" in m for m in messages)
+    assert model.net_.precision == "32" and model.net_.grad_scaler_ is None
+    assert not model.net_.iterator_train__pin_memory
+
+
+def test_bfloat16_autocasts_training_and_prediction_on_the_cpu():
+    X, y = _regression_data()
+    seen = []
+    model = _Regressor(precision="bf16")
+    with mock.patch.object(torch.nn.Linear, "forward", lambda self, x: seen.append(
+            torch.nn.functional.linear(x, self.weight, self.bias)) or seen[-1]):
+        model.fit(X, y)
+        with model._inference(model.net_.module_) as (module, device):
+            prediction = module(torch.from_numpy(X).to(device))
+    assert {out.dtype for out in seen} == {torch.bfloat16}
+    assert prediction.dtype == torch.bfloat16
+    assert model.net_.module_.weight.dtype == torch.float32  # the weights stay float32
+    assert np.isfinite(model.history_[:, "train_loss"]).all()
+
+
+def test_a_gradient_scaler_scales_the_loss_and_unscales_gradients_before_the_callbacks():
+    X, y = _regression_data()
+    norms = {}
+    for scaled in (False, True):
+        net = _Regressor(max_epochs=1, batch_size=16)._build_net(
+            torch.nn.Linear, np.random.RandomState(0), criterion=torch.nn.MSELoss, module__in_features=3,
+            module__out_features=1, train_split=None).initialize()
+        if scaled:
+            net.grad_scaler_ = torch.amp.GradScaler("cpu", init_scale=1024.0)
+        net.on_grad_computed = lambda net, named_parameters, key=scaled, **kwargs: norms.__setitem__(
+            key, [p.grad.clone() for _, p in named_parameters])
+        net.partial_fit(RecordBatches(X, y[:, None]))
+        norms[scaled, "weight"] = net.module_.weight.detach().clone()
+    for plain, unscaled in zip(norms[False], norms[True]):
+        torch.testing.assert_close(plain, unscaled)  # the callbacks saw true gradients
+    torch.testing.assert_close(norms[False, "weight"], norms[True, "weight"])  # and the step was the same
+
+
+def test_accelerator_option_needs_accelerate_and_names_the_extra():
+    pytest.importorskip("skorch")
+    try:
+        import accelerate  # noqa: F401
+    except ImportError:
+        X, y = _regression_data()
+        with pytest.raises(ImportError, match=r"sklearn-ecg\[accelerate\]"):
+            _Regressor(accelerator="accelerate").fit(X, y)
+    else:
+        pytest.skip("accelerate is installed; tests/test_accelerate.py covers the option")

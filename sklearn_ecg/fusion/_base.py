@@ -25,11 +25,10 @@ from .._multilabel import OFF_THRESHOLD, check_thresholds, classes_without_posit
 from .._random import SKLEARN_SEED_BITS, draw_seed
 from .._sklearn_compat import Interval, Options, StrOptions, fit_context, num_samples
 from .._validation import check_indicator
-from ..base import BaseTorchEstimator
+from ..base import BaseTorchEstimator, RecordBatches
 from ..classes import column_codes
 from ..metrics import LABEL_METRICS, stacked_label_metric
 from ..model_selection import MultilabelStratifiedKFold, apply_thresholds, tune_thresholds
-from ._net import Records
 
 _PROBA_EPS = 1e-7  # predict_proba stays strictly inside (0, 1)
 
@@ -61,6 +60,7 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
+        **BaseTorchEstimator._torch_parameter_constraints,
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -85,6 +85,9 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         validation_fraction,
         n_iter_no_change,
         device,
+        precision,
+        pin_memory,
+        accelerator,
         verbose,
         random_state,
     ):
@@ -104,6 +107,9 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.precision = precision
+        self.pin_memory = pin_memory
+        self.accelerator = accelerator
         self.verbose = verbose
         self.random_state = random_state
 
@@ -159,9 +165,10 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         network = self._build_network(X, Y.shape[1], rng)
         train, valid = self._split(Y, rng)
         Y = Y.astype(np.float32)
-        valid_data = None if valid is None else Records(X, Y, valid)
-        self.net_ = self._fusion_net(network, Y[train], rng, valid_data)
-        self.net_.fit(Records(X, Y, train, self._crops_per_record()))
+        valid_data = None if valid is None else RecordBatches(X, Y, valid)
+        self.net_ = self._fit_net(
+            self._fusion_net(network, Y[train], rng, valid_data), RecordBatches(X, Y, train, self._crops_per_record())
+        )
         self.net_.train_split = None  # keeps the validation records out of the fitted model
         self.thresholds_ = self._fit_thresholds(X, Y, valid, metric, absent)
         return self
@@ -244,8 +251,8 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
         logits, weights = [], []
         with self._inference(self.net_.module_) as (module, device):
             for start in range(0, len(X), self.batch_size):
-                batch = torch.from_numpy(np.array(X[start:start + self.batch_size]))
-                batch_logits, batch_weights = self.net_.score_records(module, batch, device)
+                batch = torch.from_numpy(np.array(X[start:start + self.batch_size])).to(device)
+                batch_logits, batch_weights = self.net_.score_records(module, batch)
                 logits.append(batch_logits.double().cpu().numpy())
                 weights.append(batch_weights.double().cpu().numpy())
         return np.concatenate(logits), np.concatenate(weights)
@@ -316,7 +323,9 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
 
     def _fusion_net(self, network, Y_train, rng, valid_data):
         n_items = len(Y_train) * self._crops_per_record()
-        drop_last = self._drop_last_batch(n_items)
+        # Split between the processes of accelerate, a short last batch
+        # could leave one crop to a process's batch normalisation: dropped.
+        drop_last = self._drop_last_batch(n_items) or self.accelerator is not None
         steps = self.max_epochs * (n_items // self.batch_size if drop_last else math.ceil(n_items / self.batch_size))
         schedule = LRScheduler(policy="CosineAnnealingLR", T_max=steps, eta_min=self.min_lr, step_every="batch")
         callbacks = self._default_callbacks(

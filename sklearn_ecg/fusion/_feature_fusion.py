@@ -110,6 +110,19 @@ class FeatureFusionClassifier(BaseFusionClassifier):
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``;
         honoured at prediction too, without changing the fitted model.
+    precision : {"32", "bf16", "16"}, default="32"
+        Arithmetic of the forward passes, in training and prediction:
+        float32, or mixed precision with autocast to bfloat16 (``"bf16"``,
+        on a GPU or a CPU) or float16 (``"16"``, with a gradient scaler;
+        CUDA only: on a CPU it warns and runs in float32).
+    pin_memory : bool, default=False
+        Load training batches into pinned memory and copy them to a CUDA
+        device asynchronously; ignored, with a warning, on a CPU.
+    accelerator : {"accelerate"} or None, default=None
+        ``"accelerate"``: train through Hugging Face accelerate, so that
+        ``accelerate launch`` runs one fit data-parallel over several GPUs
+        or CPU processes (needs the ``accelerate`` extra); the fitted model
+        pickles and predicts without it. None: one process, on ``device``.
     verbose : int, default=0
         0 prints nothing; 1 prints a table per epoch and a progress bar.
     random_state : int, RandomState instance or None, default=None
@@ -192,6 +205,9 @@ class FeatureFusionClassifier(BaseFusionClassifier):
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        precision="32",
+        pin_memory=False,
+        accelerator=None,
         verbose=0,
         random_state=None,
     ):
@@ -212,6 +228,9 @@ class FeatureFusionClassifier(BaseFusionClassifier):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             device=device,
+            precision=precision,
+            pin_memory=pin_memory,
+            accelerator=accelerator,
             verbose=verbose,
             random_state=random_state,
         )

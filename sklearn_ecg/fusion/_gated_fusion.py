@@ -71,7 +71,8 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         classifier, in an outer pipeline. Names must be unique and free of
         ``"__"``. None: the paper's time and spectrogram branches,
         ``make_fusion_branches(window=window, lead_mask_proba=lead_mask_proba,
-        device=device, verbose=verbose)``.
+        device=device, precision=precision, pin_memory=pin_memory,
+        accelerator=accelerator, verbose=verbose)``.
     fusion : {"gate", "concat"}, default="gate"
         ``"gate"``: the softmax gate weighs the modalities per sample.
         ``"concat"``: the embeddings are concatenated unweighted.
@@ -156,6 +157,19 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         ``set_params(device="cpu")`` predicts on the CPU with a model fitted
         on a GPU (a model unpickled on a machine without CUDA runs on the
         CPU).
+    precision : {"32", "bf16", "16"}, default="32"
+        Arithmetic of the forward passes, in training and prediction:
+        float32, or mixed precision with autocast to bfloat16 (``"bf16"``,
+        on a GPU or a CPU) or float16 (``"16"``, with a gradient scaler;
+        CUDA only: on a CPU it warns and runs in float32).
+    pin_memory : bool, default=False
+        Load training batches into pinned memory and copy them to a CUDA
+        device asynchronously; ignored, with a warning, on a CPU.
+    accelerator : {"accelerate"} or None, default=None
+        ``"accelerate"``: train through Hugging Face accelerate, so that
+        ``accelerate launch`` runs one fit data-parallel over several GPUs
+        or CPU processes (needs the ``accelerate`` extra); the fitted model
+        pickles and predicts without it. None: one process, on ``device``.
     verbose : int, default=0
         0 prints nothing; 1 prints a table per epoch and a progress bar.
     random_state : int, RandomState instance or None, default=None
@@ -267,6 +281,9 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        precision="32",
+        pin_memory=False,
+        accelerator=None,
         verbose=0,
         random_state=None,
     ):
@@ -287,6 +304,9 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             device=device,
+            precision=precision,
+            pin_memory=pin_memory,
+            accelerator=accelerator,
             verbose=verbose,
             random_state=random_state,
         )
@@ -398,7 +418,8 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
                 "unfitted ones. Pass fitted branches, or use pretraining='fit'."
             )
         return make_fusion_branches(
-            window=self.window, lead_mask_proba=self.lead_mask_proba, device=self.device, verbose=self.verbose
+            window=self.window, lead_mask_proba=self.lead_mask_proba, device=self.device, precision=self.precision,
+            pin_memory=self.pin_memory, accelerator=self.accelerator, verbose=self.verbose,
         )
 
     def _crops_per_record(self):

@@ -1,41 +1,18 @@
-"""skorch plumbing of the fusion classifiers: data, training input, record scores.
+"""skorch plumbing of the fusion classifiers: training input, record scores.
 
 Private to :mod:`sklearn_ecg.fusion`: the classifiers build these nets
-inside ``fit``. :class:`FusionNet` passes feature vectors through as they
-are; :class:`SignalFusionNet` trains on random crops of signals and scores
-whole records by sliding windows.
+inside ``fit``, on :class:`~sklearn_ecg.base.RecordBatches`.
+:class:`FusionNet` passes feature vectors through as they are;
+:class:`SignalFusionNet` trains on random crops of signals and scores whole
+records by sliding windows.
 """
 
 import torch
 import torch.nn.functional as F
 from skorch.dataset import unpack_data
-from skorch.utils import to_device
 
 from ..base import SeededNet
-from ..nn.functional import batched_forward, random_crops, sliding_windows
-
-
-class Records(torch.utils.data.Dataset):
-    """``(record, labels)`` pairs of the records ``index``, each ``repeats`` times per epoch.
-
-    With windows cut in the train step, every repeat yields another random
-    crop of the record. Records are read from ``X`` one at a time, so that
-    no subset of ``X`` is copied whole.
-    """
-
-    def __init__(self, X, Y, index, repeats=1):
-        self.X = X
-        self.Y = Y
-        self.index = index
-        self.repeats = repeats
-
-    def __len__(self):
-        return len(self.index) * self.repeats
-
-    def __getitem__(self, i):
-        i = self.index[i % len(self.index)]
-        # Copies, so that read-only inputs (memmaps) never reach torch as views.
-        return torch.tensor(self.X[i]), torch.tensor(self.Y[i])
+from ..nn.functional import batched_forward, random_crops, record_windows
 
 
 def mean_probability_logit(logits, dim):
@@ -58,26 +35,26 @@ class FusionNet(SeededNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         X, y = unpack_data(batch)
-        X = self.training_input(X)
-        logits, _ = self.module_(to_device(X, self.device))
-        loss = self.get_loss(logits, to_device(y, self.device), X=X, training=True)
-        loss.backward()
+        with self.autocast():
+            logits, _ = self.module_(self.training_input(self.to_device(X)))
+            loss = self.get_loss(logits, self.to_device(y), X=X, training=True)
+        self.backward(loss)
         return {"loss": loss, "y_pred": logits}
 
     def training_input(self, X):
-        """The network input of a training batch ``X`` (a CPU tensor)."""
+        """The network input of a training batch ``X``, on the net's device."""
         return X
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         X, y = unpack_data(batch)
-        with torch.no_grad():
-            logits, _ = self.score_records(self.module_, X, self.device)
-            loss = self.get_loss(logits, to_device(y, self.device), X=X, training=False)
+        with torch.no_grad(), self.autocast():
+            logits, _ = self.score_records(self.module_, self.to_device(X))
+            loss = self.get_loss(logits, self.to_device(y), X=X, training=False)
         return {"loss": loss, "y_pred": logits}
 
-    def score_records(self, module, X, device):
-        """Record-level logits and gate weights of a batch ``X`` (a CPU tensor), by ``module`` on ``device``.
+    def score_records(self, module, X):
+        """Record-level logits and gate weights (float32) of a batch ``X`` by ``module``, on ``X``'s device.
 
         ``module`` is the net's module or a copy of it on another device,
         in eval mode. The network sees batches of ``batch_size`` rows
@@ -85,7 +62,8 @@ class FusionNet(SeededNet):
         so that a record's scores do not depend on the records scored with
         it.
         """
-        return batched_forward(module, to_device(X, device), self.batch_size)
+        logits, weights = batched_forward(module, X, self.batch_size)
+        return logits.float(), weights.float()
 
 
 class SignalFusionNet(FusionNet):
@@ -112,23 +90,26 @@ class SignalFusionNet(FusionNet):
         self.augment = augment
 
     def training_input(self, X):
+        # Crops and masks are drawn from the CPU generator and applied on X's
+        # device: the same random stream on any device.
         X = random_crops(X, self.window, self.generator)
         if self.augment is not None:
             X = self.augment(X, self.generator)
         return X
 
-    def score_records(self, module, X, device):
-        """Record-level logits and gate weights of a batch of records ``X`` (a CPU tensor).
+    def score_records(self, module, X):
+        """Record-level logits and gate weights (float32) of a batch of records ``X``, on ``X``'s device.
 
         Records are cut into windows sliding with 50 % overlap
-        (:func:`~sklearn_ecg.nn.functional.sliding_windows`), which the
-        network sees in batches of ``batch_size`` windows whatever the
-        number of records; a record's logit is that of its mean window
-        probability, its gate weights the mean of its windows'.
+        (:func:`~sklearn_ecg.nn.functional.record_windows`, on ``X``'s
+        device), which the network sees in batches of ``batch_size``
+        windows whatever the number of records; a record's logit is that of
+        its mean window probability, its gate weights the mean of its
+        windows'.
         """
-        windows, _ = sliding_windows(X.numpy(), self.window, max(1, self.window // 2))
-        logits, weights = batched_forward(module, to_device(torch.from_numpy(windows), device), self.batch_size)
-        per_record = (len(X), len(windows) // len(X))
+        windows = record_windows(X, self.window, max(1, self.window // 2))
+        logits, weights = super().score_records(module, windows.flatten(0, 1))
+        per_record = windows.shape[:2]
         return mean_probability_logit(logits.unflatten(0, per_record), dim=1), weights.unflatten(
             0, per_record
         ).mean(dim=1)

@@ -120,7 +120,11 @@ class DINOLoss(nn.Module):
 
     @torch.no_grad()
     def _update_center(self, teacher_out):
-        batch_center = torch.cat(teacher_out).mean(dim=0, keepdim=True)
+        batch_center = torch.cat(teacher_out).float().mean(dim=0, keepdim=True)
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # Data-parallel training: the centre of the whole batch, as in DINO.
+            torch.distributed.all_reduce(batch_center)
+            batch_center /= torch.distributed.get_world_size()
         self.center.mul_(self.center_momentum).add_(batch_center, alpha=1 - self.center_momentum)
 
 
@@ -167,9 +171,13 @@ class SelfDistillation(nn.Module):
         yield from self.teacher_encoder.parameters()
         yield from self.teacher_head.parameters()
 
-    def forward(self, x):
-        """Student embeddings (batch, encoder.out_features)."""
-        return self.student_encoder(x)
+    def forward(self, x, *, scores=False):
+        """Student embeddings (batch, encoder.out_features), or with ``scores`` its prototype scores.
+
+        ``scores=True`` is :meth:`student` through ``forward``, the call a
+        data-parallel wrapper synchronises.
+        """
+        return self.student(x) if scores else self.student_encoder(x)
 
     def student(self, x):
         """Student prototype scores."""

@@ -1,5 +1,7 @@
 """SE-ResNet: the spectrogram encoder (ResNet with squeeze-excitation, 2-D)."""
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -33,7 +35,21 @@ class _SqueezeExcitation(nn.Module):
         )
 
     def forward(self, x):
-        return x * self.gate(x)
+        # The gate's 1 x 1 convolutions of 1 x 1 maps, computed as the matrix
+        # products they are: on a CPU, a convolution call costs ~100 times
+        # their arithmetic. The modules stay, for their weights.
+        _, squeeze, _, excite, _ = self.gate
+        h = F.relu(F.linear(x.mean(dim=(-2, -1)), squeeze.weight.flatten(1), squeeze.bias))
+        return x * torch.sigmoid(F.linear(h, excite.weight.flatten(1), excite.bias))[:, :, None, None]
+
+
+class _MaxPool2d(nn.MaxPool2d):
+    """``nn.MaxPool2d``, on a CPU computed in channels-last layout (about 10 times faster there)."""
+
+    def forward(self, x):
+        if x.device.type != "cpu":
+            return super().forward(x)
+        return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
 
 
 class _SEBasicBlock(nn.Module):
@@ -104,7 +120,7 @@ class SEResNet(nn.Module):
             raise ValueError(f"blocks {blocks} and widths {widths} must have the same length.")
         self.stem = nn.Sequential(
             _conv_bn2d(in_channels, stem, 7, stride=2),
-            nn.MaxPool2d(3, stride=2, padding=1),
+            _MaxPool2d(3, stride=2, padding=1),
         )
         stages = []
         in_ch = stem

@@ -186,22 +186,56 @@ def _resample_poly(X, up, down):
     n_records, n_leads, n_times = X.shape
     n_out = -(-n_times * up // down)
     matrix, left, block, window = _block_matrix(up, down)
+    matrix = torch.from_numpy(matrix.astype(X.dtype))
+    signals = as_tensor(X).reshape(n_records * n_leads, n_times)
+    out = torch.empty((len(signals), n_out), dtype=matrix.dtype)
     # Output blocks of `block * up` samples, each one matrix product of an
     # input stretch of `window` samples, the stretches `block * down` apart.
     n_blocks = -(-n_out // (block * up))
-    right = (n_blocks * block - 1) * down + window - left - n_times
-    matrix = torch.from_numpy(matrix.astype(X.dtype))
-    signals = as_tensor(X).reshape(n_records * n_leads, n_times)
-    out = np.empty((n_records * n_leads, n_out), dtype=X.dtype)
-    step = chunk_size(n_blocks * window)
+    blocks = _decimated_blocks if up == 1 else _framed_blocks
     with torch.inference_mode():
-        for start in range(0, len(signals), step):
-            # Negative padding crops: the filter may not reach that far.
-            padded = torch.nn.functional.pad(signals[start:start + step], (left, right))
-            frames = padded.unfold(-1, window, block * down).reshape(-1, window)
-            blocks = (frames @ matrix).reshape(len(padded), -1)
-            out[start:start + step] = blocks[:, :n_out].numpy()
-    return out.reshape(n_records, n_leads, n_out)
+        blocks(signals, matrix, left, block * down, n_blocks, out)
+    return out.numpy().reshape(n_records, n_leads, n_out)
+
+
+def _framed_blocks(signals, matrix, left, stride, n_blocks, out):
+    """The output blocks from copies of the overlapping input stretches, a chunk of signals at a time."""
+    window, n_out = len(matrix), out.shape[1]
+    right = n_blocks * stride + window - stride - left - signals.shape[1]
+    step = chunk_size(n_blocks * window)
+    for start in range(0, len(signals), step):
+        # Negative padding crops: the filter may not reach that far.
+        padded = torch.nn.functional.pad(signals[start:start + step], (left, right))
+        frames = padded.unfold(-1, window, stride).reshape(-1, window)
+        out[start:start + len(padded)] = (frames @ matrix).reshape(len(padded), -1)[:, :n_out]
+
+
+def _decimated_blocks(signals, matrix, left, stride, n_blocks, out):
+    """The output blocks of a decimation (``up == 1``) without copying overlapping stretches.
+
+    A stretch (``window <= 2 * stride`` samples) spans two consecutive
+    ``stride``-sample rows of the zero-padded signal, so block ``i`` is
+    ``row_i @ top + row_(i+1) @ bottom`` (the matrix's first ``stride`` rows,
+    and the rest padded with zeros): two matrix products of a free view of
+    the signal, no copy of the stretches (about 1.5 times faster on a CPU
+    for 500 -> 100 Hz).
+    """
+    window, width = matrix.shape
+    top, bottom = matrix[:stride], matrix.new_zeros((stride, width))
+    bottom[:window - stride] = matrix[stride:]
+    n_rows, n_out = n_blocks + 1, out.shape[1]
+    kept = min(signals.shape[1], n_rows * stride - left)  # later samples reach no output
+    step = chunk_size(n_rows * stride)
+    # Reused across chunks: the zero margins stay, and no fresh pages per chunk.
+    padded = signals.new_zeros((min(step, len(signals)), n_rows * stride))
+    first, second = (matrix.new_empty((len(padded) * n_rows, width)) for _ in range(2))
+    for start in range(0, len(signals), step):
+        chunk = signals[start:start + step]
+        padded[:len(chunk), left:left + kept] = chunk[:, :kept]
+        rows = padded[:len(chunk)].view(-1, stride)
+        parts = [torch.mm(rows, half, out=buffer[:len(rows)]).view(len(chunk), n_rows, width)
+                 for half, buffer in ((top, first), (bottom, second))]
+        out[start:start + len(chunk)] = (parts[0][:, :-1] + parts[1][:, 1:]).reshape(len(chunk), -1)[:, :n_out]
 
 
 def _block_matrix(up, down):

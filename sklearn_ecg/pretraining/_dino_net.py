@@ -9,7 +9,6 @@ import math
 import torch
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
-from skorch.utils import to_device
 
 from ..augmentation import (
     Compose,
@@ -31,25 +30,6 @@ N_GLOBAL_VIEWS = 2
 def build_self_distillation(kind, size, in_channels, n_prototypes):
     """Student/teacher pair around a preset encoder (the net's ``module``)."""
     return SelfDistillation(build_encoder(kind, size, in_channels), n_prototypes)
-
-
-class RepeatedRecords(torch.utils.data.Dataset):
-    """Each record ``repeats`` times per epoch, as ``(record, 0)`` pairs.
-
-    Windows are cut from the records in the train step, so every repeat
-    yields another random crop.
-    """
-
-    def __init__(self, X, repeats):
-        self.X = X
-        self.repeats = repeats
-
-    def __len__(self):
-        return len(self.X) * self.repeats
-
-    def __getitem__(self, i):
-        # A copy, so that read-only inputs (memmaps) never reach torch as views.
-        return torch.tensor(self.X[i % len(self.X)]), 0
 
 
 def crop_windows(records, window, generator):
@@ -164,11 +144,12 @@ class DINONet(SeededNet):
 
     ``module`` must build a :class:`~sklearn_ecg.nn.SelfDistillation` and
     ``criterion`` a :class:`~sklearn_ecg.nn.DINOLoss`. Each batch of whole
-    records is cut into one random window per record, augmented into
-    ``multicrop`` views on the CPU (so the random stream does not depend on
-    the device), then the student sees every view, the teacher the global
-    ones, and after the optimiser step the teacher follows the student by
-    EMA.
+    records (:class:`~sklearn_ecg.base.RecordBatches`) is moved to the
+    device, cut into one random window per record and augmented into
+    ``multicrop`` views there, every random draw made by the CPU
+    ``generator`` (so the random stream does not depend on the device);
+    then the student sees every view, the teacher the global ones, and
+    after the optimiser step the teacher follows the student by EMA.
 
     Parameters
     ----------
@@ -197,13 +178,17 @@ class DINONet(SeededNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         records, _ = unpack_data(batch)
-        windows = crop_windows(records, self.window, self.generator)
-        views = [to_device(v, self.device) for v in self.multicrop(windows, self.generator)]
-        student_out = self.module_.student(torch.cat(views)).chunk(len(views))
-        teacher_out = self.module_.teacher(torch.cat(views[:N_GLOBAL_VIEWS])).chunk(N_GLOBAL_VIEWS)
+        windows = crop_windows(self.to_device(records), self.window, self.generator)
+        views = self.multicrop(windows, self.generator)
+        with self.autocast():
+            # The student through module_ (a data-parallel wrapper syncs its
+            # gradients there), the gradient-free teacher directly.
+            student_out = self.module_(torch.cat(views), scores=True).chunk(len(views))
+            teacher = self.unwrapped_module().teacher
+            teacher_out = teacher(torch.cat(views[:N_GLOBAL_VIEWS])).chunk(N_GLOBAL_VIEWS)
+            loss = self.get_loss((student_out, teacher_out), None, training=True)
         self._record_teacher_entropy(teacher_out)
-        loss = self.get_loss((student_out, teacher_out), None, training=True)
-        loss.backward()
+        self.backward(loss)
         return {"loss": loss, "y_pred": student_out}
 
     @torch.no_grad()
@@ -211,7 +196,7 @@ class DINONet(SeededNet):
         # Collapse diagnostics (nats): a per-sample entropy near log(K) means
         # uniform outputs; a batch-mean entropy near 0 means one prototype
         # for every input. Healthy training keeps the first low, the second high.
-        probs = torch.cat([self.criterion_.teacher_probabilities(t) for t in teacher_out])
+        probs = torch.cat([self.criterion_.teacher_probabilities(t.float()) for t in teacher_out])
         self.history.record_batch("teacher_entropy", float(_entropy(probs).mean()))
         self.history.record_batch("teacher_batch_entropy", float(_entropy(probs.mean(dim=0))))
 
@@ -221,4 +206,4 @@ class DINONet(SeededNet):
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         if training:
-            self.module_.update_teacher(self.momentum_teacher)
+            self.unwrapped_module().update_teacher(self.momentum_teacher)

@@ -12,13 +12,12 @@ from skorch.callbacks import GradientNormClipping, PassthroughScoring
 
 from .._sklearn_compat import Interval, StrOptions, fit_context
 from .._validation import check_amplitude, check_signals, warn_short_records
-from ..base import BaseTorchEstimator
+from ..base import BaseTorchEstimator, RecordBatches
 from ..nn import DINOLoss, build_encoder, load_encoder_state
-from ..nn.functional import aggregate_windows, batched_forward, sliding_windows
+from ..nn.functional import batched_forward, record_windows
 from ..preprocessing import STFTSpectrogram
 from ._dino_net import (
     DINONet,
-    RepeatedRecords,
     WarmupCosineSchedule,
     build_self_distillation,
     make_multicrop,
@@ -29,7 +28,6 @@ _DEFAULT_ENCODER = {"time": "xresnet1d", "spectrogram": "se_resnet"}
 # default STFT (21).
 _DEFAULT_WINDOW = {"time": 250, "spectrogram": STFTSpectrogram().n_frames(250)}
 _LAYOUT = {"time": "(n_records, n_leads, n_times)", "spectrogram": "(n_records, n_leads, n_freqs, n_frames)"}
-
 
 
 class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
@@ -120,6 +118,20 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         Honoured by ``transform`` too, without changing the fitted model:
         ``set_params(device="cpu")`` embeds on the CPU with a model fitted
         on a GPU.
+    precision : {"32", "bf16", "16"}, default="32"
+        Arithmetic of the forward passes, in training and ``transform``:
+        float32, or mixed precision with autocast to bfloat16 (``"bf16"``,
+        on a GPU or a CPU) or float16 (``"16"``, with a gradient scaler;
+        CUDA only: on a CPU it warns and runs in float32).
+    pin_memory : bool, default=False
+        Load training batches into pinned memory and copy them to a CUDA
+        device asynchronously; ignored, with a warning, on a CPU.
+    accelerator : {"accelerate"} or None, default=None
+        ``"accelerate"``: train through Hugging Face accelerate, so that
+        ``accelerate launch`` runs one fit data-parallel over several GPUs
+        or CPU processes (needs the ``accelerate`` extra); the fitted model
+        pickles and transforms without it. Not with ``warm_start``
+        continuing a fit. None: one process, on ``device``.
     verbose : int, default=0
         0 prints nothing; 1 prints a table per epoch and a progress bar.
     random_state : int, RandomState instance or None, default=None
@@ -223,6 +235,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "warm_start": ["boolean"],
         "device": [str],
+        **BaseTorchEstimator._torch_parameter_constraints,
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -252,6 +265,9 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         early_stopping=None,
         warm_start=False,
         device="auto",
+        precision="32",
+        pin_memory=False,
+        accelerator=None,
         verbose=0,
         random_state=None,
     ):
@@ -277,6 +293,9 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         self.early_stopping = early_stopping
         self.warm_start = warm_start
         self.device = device
+        self.precision = precision
+        self.pin_memory = pin_memory
+        self.accelerator = accelerator
         self.verbose = verbose
         self.random_state = random_state
 
@@ -301,16 +320,17 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             self.encoder_kind_ = self._encoder_kind()
             self.window_ = self.window or _DEFAULT_WINDOW[self.modality]
         X = self._check_X(X, reset=not continuing)
+        # Records shorter than the window are zero-padded by random_crops
+        # (fit) and record_windows (transform).
         if continuing:
             # The callbacks again, so that this fit's verbose (progress bar) and early stopping apply
             # (skorch's set_params would initialise the old ones).
             self.net_.set_params(max_epochs=self.max_epochs, verbose=self.verbose)
             self.net_.callbacks = self._callbacks()
             self.net_.initialize_callbacks()
-            self.net_.partial_fit(RepeatedRecords(X, self.crops_per_record))
         else:
             self.net_ = self._self_distillation_net(X)
-            self.net_.fit(RepeatedRecords(X, self.crops_per_record))
+        self._fit_net(self.net_, RecordBatches(X, repeats=self.crops_per_record), continuing=continuing)
         student = self.net_.module_.student_encoder
         self.encoder_ = copy.deepcopy(student).cpu().eval()
         self.n_features_out_ = self.encoder_.out_features
@@ -331,17 +351,21 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
         """
         check_is_fitted(self, "encoder_")
         X = self._check_X(X, reset=False)
-        flat = X.reshape(X.shape[0], -1, X.shape[-1])
-        windows, record_index = sliding_windows(flat, self.window_, max(1, self.window_ // 2))
-        windows = windows.reshape((-1,) + X.shape[1:-1] + (self.window_,))
-        embeddings = []
+        embeddings = np.empty((len(X), self.n_features_out_), dtype=np.float32)
         with self._inference(self.encoder_) as (encoder, device):
-            for start in range(0, len(windows), self.batch_size):
-                batch = torch.as_tensor(np.ascontiguousarray(windows[start:start + self.batch_size]))
+            # batch_size records at a time: windows cut in torch on the
+            # device, never those of the whole of X in memory at once.
+            for start in range(0, len(X), self.batch_size):
+                records = torch.from_numpy(np.array(X[start:start + self.batch_size])).to(device)
+                flat = records.flatten(1, -2)  # spectrograms: leads x frequencies as channels
+                windows = record_windows(flat, self.window_, max(1, self.window_ // 2))
+                n_windows = windows.shape[1]
+                windows = windows.reshape((-1,) + records.shape[1:-1] + (self.window_,))
                 # A short last batch is padded: a window's embedding does not depend on the others.
-                embeddings.append(batched_forward(encoder, batch.to(device), self.batch_size).cpu().numpy())
-        embeddings = np.concatenate(embeddings)
-        return aggregate_windows(embeddings, record_index, X.shape[0], how="mean").astype(np.float32)
+                window_embeddings = batched_forward(encoder, windows, self.batch_size).double()
+                means = window_embeddings.unflatten(0, (len(records), n_windows)).mean(dim=1)
+                embeddings[start:start + len(records)] = means.cpu().numpy()
+        return embeddings
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: ``selfkdpretrainer_<modality><i>``.

@@ -16,7 +16,7 @@ from skorch.exceptions import DeviceWarning
 from sklearn_ecg.datasets import make_synthetic_ecg
 from sklearn_ecg.fusion import GatedFusionClassifier, make_fusion_branches
 from sklearn_ecg.metrics import make_cinc_scorers
-from sklearn_ecg.model_selection import MultilabelStratifiedKFold
+from sklearn_ecg.model_selection import MultilabelStratifiedKFold, apply_thresholds
 from sklearn_ecg.preprocessing import LeadStandardizer
 from sklearn_ecg.pretraining import SelfKDPretrainer
 
@@ -135,6 +135,22 @@ def test_prediction_is_the_mean_of_the_window_probabilities(fitted, data):
     windows = np.concatenate([X[:, :, :250], X[:, :, 50:300]])
     window_proba = model.predict_proba(windows)
     np.testing.assert_allclose(model.predict_proba(X), (window_proba[:2] + window_proba[2:]) / 2, rtol=1e-5)
+
+
+def test_predict_runs_the_network_once_per_window(fitted, data):
+    model, X = fitted[-1], fitted[0].transform(data.X[:20])
+    seen = []
+    hook = model.net_.module_.register_forward_hook(lambda module, args, out: seen.append(len(args[0])))
+    try:
+        proba = model.predict_proba(X)
+        labels = model.predict(X)
+    finally:
+        hook.remove()
+    # 300 samples: 2 windows per record, in batches of batch_size=16 windows
+    # (the last zero-padded): 40 windows -> 3 batches, per call.
+    assert seen == [16, 16, 16] * 2
+    # predict thresholds the probabilities of its one pass.
+    np.testing.assert_array_equal(labels, apply_thresholds(proba, model.thresholds_, at_least_one=True))
 
 
 def test_same_seed_same_predictions_and_global_random_state_untouched(fitted, data):

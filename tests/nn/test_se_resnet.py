@@ -37,3 +37,14 @@ def test_squeeze_excitation_gates_channels_between_zero_and_one():
 def test_blocks_and_widths_must_match():
     with pytest.raises(ValueError, match="same length"):
         SEResNet(blocks=(1,), widths=(8, 16))
+
+
+def test_stem_pool_and_squeeze_excitation_compute_what_their_modules_define():
+    from torch import nn
+
+    from sklearn_ecg.nn._se_resnet import _MaxPool2d, _SqueezeExcitation
+
+    x = torch.randn(5, 16, 7, 11)
+    assert torch.equal(_MaxPool2d(3, stride=2, padding=1)(x), nn.MaxPool2d(3, stride=2, padding=1)(x))
+    excitation = _SqueezeExcitation(16, reduction=4)
+    torch.testing.assert_close(excitation(x), x * excitation.gate(x), rtol=1e-6, atol=1e-6)

@@ -48,3 +48,13 @@ def test_residual_blocks_start_as_identity_branch():
 def test_blocks_and_widths_must_match():
     with pytest.raises(ValueError, match="same length"):
         XResNet1d(blocks=(1, 1), widths=(8,))
+
+
+@pytest.mark.parametrize("n_times", [1, 2, 7, 8, 63])
+def test_shortcut_pool_gives_torchs_average_exactly(n_times):
+    from sklearn_ecg.nn._xresnet1d import _AvgPool1d
+
+    x = torch.randn(3, 4, n_times)
+    assert torch.equal(_AvgPool1d(2, ceil_mode=True)(x), nn.AvgPool1d(2, ceil_mode=True)(x))
+    # Other settings fall back to torch's own pooling.
+    assert torch.equal(_AvgPool1d(3, ceil_mode=True)(x), nn.AvgPool1d(3, ceil_mode=True)(x))

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from sklearn_ecg.base import RecordBatches
 from sklearn_ecg.nn import DINOLoss
 from sklearn_ecg.pretraining._dino_net import (
     DINONet,
-    RepeatedRecords,
     WarmupCosineSchedule,
     build_self_distillation,
     crop_windows,
@@ -89,7 +89,7 @@ def test_train_step_updates_student_by_gradient_and_teacher_by_ema():
     assert optimised == {id(p) for p in module.student_parameters()}
     student0 = [p.clone() for p in module.student_parameters()]
     teacher0 = [p.clone() for p in module.teacher_parameters()]
-    net.partial_fit(RepeatedRecords(records, 1))  # 2 batches: 2 steps, 2 EMA updates
+    net.partial_fit(RecordBatches(records))  # 2 batches: 2 steps, 2 EMA updates
     student1 = list(module.student_parameters())
     assert any(not torch.equal(a, b) for a, b in zip(student0, student1))
     changed_teacher = [not torch.equal(a, b) for a, b in zip(teacher0, module.teacher_parameters())]
@@ -99,20 +99,9 @@ def test_train_step_updates_student_by_gradient_and_teacher_by_ema():
 
 def test_schedule_sets_optimizer_values_each_batch():
     records = np.random.default_rng(0).normal(size=(8, 2, 80)).astype(np.float32)
-    net = _net(records, max_epochs=2).fit(RepeatedRecords(records, 1))
+    net = _net(records, max_epochs=2).fit(RecordBatches(records))
     lrs = [lr for epoch in net.history[:, "batches", :, "lr"] for lr in epoch]
     decays = [wd for epoch in net.history[:, "batches", :, "weight_decay"] for wd in epoch]
     assert len(lrs) == 4 and lrs[0] == pytest.approx(1e-2) and lrs[-1] < lrs[0]
     assert decays[0] == pytest.approx(0.04) and decays[-1] > decays[0]
     assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(lrs[-1])
-
-
-def test_repeated_records_cycles_and_copies():
-    X = np.arange(12, dtype=np.float32).reshape(3, 1, 4)
-    X.setflags(write=False)
-    data = RepeatedRecords(X, 2)
-    assert len(data) == 6
-    record, target = data[4]
-    torch.testing.assert_close(record, torch.from_numpy(X[1].copy()))
-    record[0, 0] = -1  # writable copy, the input stays untouched
-    assert X[1, 0, 0] == 4
