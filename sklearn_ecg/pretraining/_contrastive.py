@@ -431,10 +431,12 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
                 f"objective={self.objective!r} masks the frames of a transformer; use "
                 f"encoder='transformer', or objective='cmsc' with encoder={self.encoder!r}."
             )
-        for name, size in (("conv_strides", 4), ("quantizer_temperature", 3), ("betas", 2)):
+        for name, size, kind in (("conv_strides", 4, Integral), ("quantizer_temperature", 3, Real),
+                                 ("betas", 2, Real)):
             value = getattr(self, name)
-            if len(value) != size or not all(isinstance(v, Real) and v > 0 for v in value):
-                raise ValueError(f"{name} must be a tuple of {size} positive numbers; got {value!r}.")
+            if len(value) != size or not all(isinstance(v, kind) and v > 0 for v in value):
+                what = "integers" if kind is Integral else "numbers"
+                raise ValueError(f"{name} must be a tuple of {size} positive {what}; got {value!r}.")
 
     def _check_X(self, X, *, reset):
         if np.asarray(X).ndim == 4:
@@ -464,7 +466,7 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
             warnings.warn(
                 f"{n_skipped} of {n_records} records are shorter than {needed} (trailing zero padding "
                 "excluded) and are left out of pretraining; their indices are in skipped_records_.",
-                UserWarning,
+                UserWarning, stacklevel=3,
             )
         if n_pairs < 2 and self.objective != "w2v":
             raise ValueError(
@@ -490,7 +492,8 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
 
     def _contrastive_net(self):
         constant = LRScheduler(policy=torch.optim.lr_scheduler.ConstantLR, factor=1.0, total_iters=0)
-        terms = [(name, PassthroughScoring(name, lower_is_better=None, on_train=True)) for name in objective_terms(self.objective)]
+        terms = [(name, PassthroughScoring(name, lower_is_better=None, on_train=True))
+                 for name in objective_terms(self.objective)]
         return self._build_net(
             build_contrastive_network,
             check_random_state(self.random_state),
