@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import LRScheduler, PassthroughScoring
 
+from .._random import seeded_torch
 from .._sklearn_compat import Interval, StrOptions, fit_context
 from .._validation import check_signals
 from ..base import BaseTorchEstimator
@@ -411,7 +412,9 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
         encoder : torch.nn.Module
         """
         check_is_fitted(self, "encoder_")
-        return load_encoder_state(self.build_untrained_encoder(self.n_leads_in_), self.encoder_.state_dict())
+        with seeded_torch(0):  # initial weights, overwritten: the global generator is left alone
+            encoder = self.build_untrained_encoder(self.n_leads_in_)
+        return load_encoder_state(encoder, self.encoder_.state_dict())
 
     def build_untrained_encoder(self, n_leads):
         """A freshly initialised segment encoder of this pretrainer's architecture.

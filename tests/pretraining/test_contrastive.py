@@ -213,7 +213,9 @@ def test_quiet_by_default_verbose_prints(signals, capsys):
 
 def test_encoder_is_cpu_eval_and_loads_strictly(fitted, signals):
     assert not fitted.encoder_.training
+    state = torch.get_rng_state()
     fresh = fitted.build_pretrained_encoder()
+    assert torch.equal(torch.get_rng_state(), state)
     assert fresh.training and fresh is not fitted.encoder_
     x = torch.from_numpy(signals[:2, :, :200])
     with torch.no_grad():
