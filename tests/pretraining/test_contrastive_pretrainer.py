@@ -4,6 +4,8 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
@@ -12,6 +14,7 @@ from skorch.exceptions import DeviceWarning
 
 from sklearn_ecg.nn import ECGTransformer, MeanOverFrames, XResNet1d, load_encoder_state
 from sklearn_ecg.pretraining import ContrastivePretrainer
+from sklearn_ecg.pretraining._contrastive import record_segments, signal_lengths
 
 # Small and fast: tiny encoders, 2 s segments at 100 Hz, a small codebook.
 FAST = dict(size="tiny", segment_length=200, batch_size=8, max_epochs=2, codebook_entries=16, n_negatives=10)
@@ -210,7 +213,9 @@ def test_quiet_by_default_verbose_prints(signals, capsys):
 
 def test_encoder_is_cpu_eval_and_loads_strictly(fitted, signals):
     assert not fitted.encoder_.training
+    state = torch.get_rng_state()
     fresh = fitted.build_pretrained_encoder()
+    assert torch.equal(torch.get_rng_state(), state)
     assert fresh.training and fresh is not fitted.encoder_
     x = torch.from_numpy(signals[:2, :, :200])
     with torch.no_grad():
@@ -252,9 +257,39 @@ def test_transform_rejects_other_lead_count(fitted, signals):
 @pytest.mark.parametrize("params, match", [
     (dict(objective="simclr"), "objective"),
     (dict(conv_strides=(2, 2)), "conv_strides must be a tuple of 4"),
+    (dict(conv_strides=(2, 2, 1.5, 1)), "conv_strides must be a tuple of 4 positive integers"),
     (dict(betas=(0.9, -1.0)), "betas must be a tuple of 2 positive"),
     (dict(device="gpu"), "device='gpu'"),
 ])
 def test_invalid_parameters_are_rejected(params, match, signals):
     with pytest.raises(ValueError, match=match):
         ContrastivePretrainer(**dict(CMSC, **params)).fit(signals)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(0, 60), min_size=1, max_size=5), segment_length=st.integers(1, 25),
+       seed=st.integers(0, 2**16))
+def test_segments_cover_each_records_signal_and_nothing_after_it(lengths, segment_length, seed):
+    rng = np.random.default_rng(seed)
+    X = np.zeros((len(lengths), 2, 60), np.float32)
+    for i, length in enumerate(lengths):
+        X[i, :, :length] = rng.uniform(0.5, 1.0, size=(2, length))  # never zero
+    np.testing.assert_array_equal(signal_lengths(X), lengths)
+    segments, record_index = record_segments(X, np.asarray(lengths), segment_length)
+    assert segments.shape[1:] == (2, segment_length) and len(segments) == len(record_index)
+    for i, length in enumerate(lengths):
+        own = segments[record_index == i]
+        expected = max(1, -(-length // segment_length))  # ceil, at least one
+        assert len(own) == expected
+        covered = np.concatenate(list(own), axis=-1)
+        # The record's signal is all there, and each segment holds only its samples or padding zeros.
+        assert np.count_nonzero(covered) >= 2 * length
+        assert set(np.round(covered[covered != 0], 6)) <= set(np.round(X[i, :, :length].ravel(), 6))
+
+
+@settings(max_examples=10, deadline=None)
+@given(padding=st.integers(1, 500), n_records=st.integers(1, 4))
+def test_embeddings_ignore_trailing_zero_padding(fitted, signals, padding, n_records):
+    X = signals[:n_records]
+    padded = np.concatenate([X, np.zeros(X.shape[:2] + (padding,), np.float32)], axis=-1)
+    np.testing.assert_allclose(fitted.transform(padded), fitted.transform(X), rtol=1e-5, atol=1e-6)
