@@ -1,7 +1,7 @@
 """
-=============================================================
+=================================================================
 Patient identification with lead-agnostic contrastive pretraining
-=============================================================
+=================================================================
 
 :class:`~sklearn_ecg.pretraining.ContrastivePretrainer` learns ECG
 embeddings without labels (Oh et al., CHIL 2022): consecutive 5 s segments
