@@ -85,7 +85,7 @@ def tested_records(folds):
     return np.sort(np.concatenate([test for _, test in folds]))
 
 
-def run_anchor(X, Y, classes, folds, inference=None, fold_proba=None):
+def run_anchor(X, Y, classes, folds, inference=None, fold_proba=None, random_state=0):
     """Cross-validate the anchor with both threshold rules on the same folds.
 
     Parameters
@@ -104,6 +104,8 @@ def run_anchor(X, Y, classes, folds, inference=None, fold_proba=None):
         If a list, gets per fold ``(oof_proba, test_proba)``: the tuned
         anchor's out-of-fold probabilities of the training records and its
         probabilities of the test records, for blends with other systems.
+    random_state : int, default=0
+        Seed of MiniRocket (ANCHORS.md: 0) and of the inner folds.
 
     Returns
     -------
@@ -123,14 +125,14 @@ def run_anchor(X, Y, classes, folds, inference=None, fold_proba=None):
     predict_s = {PLAIN: 0.0, TUNED: 0.0}
     for train, test in folds:
         start = time.perf_counter()
-        rocket = MiniRocket(random_state=0).fit(X[train])
+        rocket = MiniRocket(random_state=random_state).fit(X[train])
         F_train = rocket.transform(X[train])
         rocket_s += time.perf_counter() - start
         start = time.perf_counter()
         ridge = RidgeScores().fit(F_train, Y[train])
         ridge_s += time.perf_counter() - start
         start = time.perf_counter()
-        tuner = MultilabelThresholdTuner(RidgeScores(), cv=5, classes=classes, random_state=0)
+        tuner = MultilabelThresholdTuner(RidgeScores(), cv=5, classes=classes, random_state=random_state)
         tuner.fit(F_train, Y[train])
         tune_s += time.perf_counter() - start
         models = {PLAIN: _pipeline(rocket, ridge), TUNED: _pipeline(rocket, tuner)}

@@ -72,6 +72,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _dev_data import load_data, load_shared
 from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
@@ -79,14 +80,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ecg._random import seeded_torch
-from sklearn_ecg.datasets import load_folders, load_physionet, load_ptbxl
 from sklearn_ecg.fusion import make_fusion_branches
 from sklearn_ecg.leads import LEAD_NAMES
 from sklearn_ecg.metrics import macro_auroc
 from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
 from sklearn_ecg.pretraining import PretrainedEncoders, SelfKDPretrainer
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FS, DURATION, WINDOW, SIZE = 100, 10.0, 2.5, "tiny"
 WINDOW_SAMPLES = int(WINDOW * FS)
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
@@ -119,28 +118,6 @@ class Settings:
 
 
 # Data.
-
-def load_shared():
-    """The arrays of the npz layout, read from ../shared (100 Hz, 10 s)."""
-    warnings.filterwarnings("ignore", category=UserWarning, module="sklearn_ecg.datasets")
-    physionet = load_physionet(DATA / "physionet2020-dev", fs=FS, duration=DURATION)
-    ptbxl = load_ptbxl(DATA / "ptbxl-dev", labels="superdiagnostic", fs=FS, duration=DURATION)
-    ludb = load_folders([DATA / "ludb-dev"], labels=None, fs=FS, duration=DURATION)
-    return {
-        "physionet_X": physionet.X, "physionet_y": physionet.y, "physionet_classes": physionet.classes,
-        "ptbxl_X": ptbxl.X, "ptbxl_y": ptbxl.y, "ptbxl_classes": ptbxl.classes, "ptbxl_folds": ptbxl.folds,
-        "ludb_X": ludb.X,
-    }
-
-
-def load_data(npz):
-    if npz is None:
-        if not (DATA / "physionet2020-dev").is_dir():
-            raise SystemExit(f"{DATA} not found: give --data-npz (made by --export-npz where ../shared exists)")
-        return load_shared()
-    with np.load(npz, allow_pickle=False) as stored:
-        return {key: stored[key] for key in stored.files}
-
 
 def directions(data, n_folds):
     forward_splits = list(KFold(10, shuffle=True, random_state=0).split(data["physionet_X"]))[:n_folds]

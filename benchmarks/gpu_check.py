@@ -47,8 +47,10 @@ MIXED_ATOL = {"bf16": 5e-2, "16": 1e-2}
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path, help="folder of PhysioNet/CinC records")
-    parser.add_argument("--ensemble", type=int, default=None, help="make_default_pipeline(ensemble=...)")
-    parser.add_argument("--size", default="tiny", help="encoder size preset")
+    parser.add_argument("--paper", action="store_true",
+                        help="the paper's model (self-KD inside fit, one model, no blend) instead of the default "
+                             "pipeline")
+    parser.add_argument("--size", default=None, help="encoder size preset of the paper's model")
     parser.add_argument("--n-predict", type=int, default=2000, help="records per prediction timing")
     parser.add_argument("--atol", type=float, default=1e-3, help="largest accepted probability difference")
     parser.add_argument("--skip-cpu-fit", action="store_true", help="time the GPU fit only")
@@ -75,9 +77,8 @@ def timed(function, *args):
 def fit_on(device, data, args, precision):
     from sklearn_ecg.pipelines import make_default_pipeline
 
-    pipeline = make_default_pipeline(
-        classes=data.classes, size=args.size, ensemble=args.ensemble, device=device, random_state=0
-    )
+    paper = dict(pretrained=None, size=args.size, ensemble=None, blend=None) if args.paper else {}
+    pipeline = make_default_pipeline(classes=data.classes, device=device, random_state=0, **paper)
     torch_options = {"precision": precision, "pin_memory": args.pin_memory}
     pipeline.set_params(**{name: torch_options[name.rsplit("__", 1)[-1]] for name in pipeline.get_params()
                            if name.rsplit("__", 1)[-1] in torch_options})

@@ -70,10 +70,11 @@ from sklearn_ecg.metrics import make_cinc_scorers
 from sklearn_ecg.model_selection import MultilabelStratifiedKFold
 from sklearn_ecg.pipelines import make_default_pipeline
 
-common = dict(classes=labelled.classes, finetune_epochs=4, random_state=0)
+# One fused model each (no ensemble, no blend): the encoders are what differs.
+common = dict(classes=labelled.classes, finetune_epochs=4, ensemble=None, blend=None, random_state=0)
 models = {
     "pretrained once": make_default_pipeline(pretrained=encoders, **common),
-    "no pretraining": make_default_pipeline(pretraining=None, **common),
+    "no pretraining": make_default_pipeline(pretrained=None, pretraining=None, **common),
 }
 cv = MultilabelStratifiedKFold(n_splits=3, random_state=0)
 scoring = make_cinc_scorers(classes=labelled.classes)["macro_auroc"]

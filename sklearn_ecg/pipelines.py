@@ -7,18 +7,20 @@ from numbers import Integral
 
 from sklearn.pipeline import Pipeline
 
+from .ensemble import MultilabelVotingClassifier
 from .fusion import GatedFusionClassifier, make_fusion_branches
 from .leads import LEAD_NAMES
+from .linear_model import MiniRocketRidgeClassifier
 from .model_selection import MultilabelThresholdTuner
 from .preprocessing import LeadStandardizer
-from .pretraining import ContrastivePretrainer, PretrainedEncoders, load_encoders
+from .pretraining import ContrastivePretrainer, PretrainedEncoders, load_bundled_encoders, load_encoders
 
-__all__ = ["PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
+__all__ = ["BLENDS", "BUNDLED", "PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
 
 # Epochs per size preset (pretraining, fine-tuning): enough to learn on a
 # few hundred records, few enough for ten folds on a 2-core CPU with the
 # tiny preset.
-_EPOCHS = {"tiny": (8, 30), "small": (20, 40), "paper": (100, 100)}
+_EPOCHS = {"tiny": (8, 50), "small": (20, 40), "paper": (100, 100)}
 _DEFAULT_SIZE = "tiny"
 _MODALITIES = ("time", "spectrogram")  # the default branches, in the gate's order
 
@@ -56,6 +58,12 @@ _METHODS = {
 }
 PRETRAINING_METHODS = tuple(_METHODS)
 """Names of the methods of :func:`pretrain_encoders`."""
+
+BUNDLED = "bundled"
+"""The ``pretrained`` value of the encoders shipped with the package."""
+
+BLENDS = ("minirocket",)
+"""Models that :func:`make_default_pipeline` can blend with the fused model."""
 
 
 def pretrain_encoders(
@@ -132,7 +140,7 @@ def pretrain_encoders(
     >>> encoders = pretrain_encoders(pool, size="tiny", epochs=1, random_state=0)
     >>> encoders.modalities
     ('time', 'spectrogram')
-    >>> make_default_pipeline(pretrained=encoders)[-1].pretraining
+    >>> make_default_pipeline(pretrained=encoders, ensemble=None, blend=None)[-1].pretraining
     'prefit'
     """
     if method not in _METHODS:
@@ -158,26 +166,38 @@ def make_default_pipeline(
     branches=None,
     fusion="gate",
     pretraining="fit",
-    pretrained=None,
+    pretrained="bundled",
     lead_mask_proba=0.5,
-    ensemble=None,
+    ensemble=5,
+    blend="minirocket",
     tuning_scoring="challenge",
     year=2020,
     device="auto",
     verbose=0,
     random_state=None,
 ):
-    """Build the full pipeline of the multimodal self-KD method.
+    """Build the library's default pipeline: pretrained encoders, fine-tuned, blended and cross-fitted.
 
-    Per-lead standardisation, then a :class:`GatedFusionClassifier` with two
-    branches, each pretrained by self-knowledge distillation inside ``fit``:
-    the time series (XResNet1d) and its STFT spectrogram (SE-ResNet), fused
-    by the gate and fine-tuned end to end with random lead masking;
-    per-class thresholds are tuned on the classifier's validation split, or,
-    with ``ensemble``, on out-of-fold probabilities of an inner
-    cross-validation whose models are averaged. With ``pretrained``, the
-    branches start from encoders pretrained once beforehand (e.g. on a
-    larger unlabelled pool) instead of being pretrained in ``fit``.
+    Per-lead standardisation, then, by default, a cross-fitted ensemble
+    (:class:`~sklearn_ecg.model_selection.MultilabelThresholdTuner` with
+    ``cv=5, ensemble=True``) of a blend
+    (:class:`~sklearn_ecg.ensemble.MultilabelVotingClassifier`) of two
+    models: a :class:`~sklearn_ecg.fusion.GatedFusionClassifier` whose time
+    branch starts from the encoders bundled with the package
+    (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`: contrastive
+    pretraining on 585 unlabelled records) and is fine-tuned with random
+    lead masking, and a
+    :class:`~sklearn_ecg.linear_model.MiniRocketRidgeClassifier`. Each of the
+    five inner models trains on four fifths of the records; their
+    out-of-fold probabilities tune the per-class thresholds on the challenge
+    metric, and their mean probability predicts. On the development records
+    this is what beats the tuned MiniRocket anchor (see the user guide's
+    "Default pipeline" section and ``benchmarks/bench_default_quality.py``).
+
+    The paper's model, two branches (time series and STFT spectrogram) each
+    pretrained by self-knowledge distillation inside ``fit`` and fused by a
+    learned gate, is ``pretrained=None, blend=None``; with ``ensemble=None``
+    too, it is one model whose thresholds are tuned on its validation split.
 
     Parameters
     ----------
@@ -205,30 +225,45 @@ def make_default_pipeline(
     pretraining : {"fit"} or None, default="fit"
         None trains the encoders from random weights (ablation); not with
         ``pretrained``.
-    pretrained : str, path-like or PretrainedEncoders, default=None
-        Encoders pretrained beforehand: an encoders file (of
-        :func:`~sklearn_ecg.pretraining.save_encoders` or ``sklearn-ecg
-        pretrain``) or :class:`~sklearn_ecg.pretraining.PretrainedEncoders`
-        (of :func:`pretrain_encoders`). The classifier takes them as frozen
+    pretrained : "bundled", str, path-like, PretrainedEncoders or None, default="bundled"
+        Encoders pretrained beforehand: ``"bundled"``, those shipped with
+        the package (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`;
+        12 leads at 100 Hz, 2.5 s windows, the time branch); an encoders
+        file (of :func:`~sklearn_ecg.pretraining.save_encoders` or
+        ``sklearn-ecg pretrain``; a file named ``bundled`` as
+        ``pathlib.Path("bundled")``); or
+        :class:`~sklearn_ecg.pretraining.PretrainedEncoders` (of
+        :func:`pretrain_encoders`). The classifier takes them as frozen
         branches (``pretraining="prefit"`` with
         :class:`~sklearn.frozen.FrozenEstimator`): every fit, also of the
         clones that ``cross_validate`` and ``GridSearchCV`` make, loads their
         weights and fine-tunes them with the labels, without pretraining
         again. Their sampling rate, window and branches must be ``fs``,
         ``window`` and ``branches`` (a ValueError names what differs); the
-        lead count is checked by ``fit``.
+        lead count is checked by ``fit``. None: the branches are pretrained
+        by self-KD inside ``fit`` (``pretraining="fit"``), the paper's
+        recipe, for any sampling rate and window.
     lead_mask_proba : float, default=0.5
         Random lead masking probability, in pretraining and fine-tuning.
-    ensemble : int or None, default=None
-        None: one classifier, trained with early stopping on a 10 %
-        validation split that also tunes its thresholds. An int ``k >= 2``:
-        a :class:`~sklearn_ecg.model_selection.MultilabelThresholdTuner`
-        with ``cv=k, ensemble=True`` around a classifier trained on all of
-        its records for all its epochs (no validation split, no early
-        stopping); thresholds are tuned on the inner out-of-fold
-        probabilities and the ``k`` inner models' probabilities are
-        averaged. About ``k`` times the training cost, and on the 247
-        development records clearly better (``benchmarks/bench_fusion.py``).
+    ensemble : int or None, default=5
+        An int ``k >= 2``: a
+        :class:`~sklearn_ecg.model_selection.MultilabelThresholdTuner`
+        with ``cv=k, ensemble=True`` around the model, each of whose ``k``
+        inner models trains on all of its records for all its epochs (no
+        validation split, no early stopping); thresholds are tuned on the
+        inner out-of-fold probabilities and the inner models' probabilities
+        are averaged. About ``k`` times the training of one model, and on
+        the 247 development records clearly better
+        (``benchmarks/bench_fusion.py``). None: one classifier, trained with
+        early stopping on a 10 % validation split that also tunes its
+        thresholds (not with ``blend``).
+    blend : {"minirocket"} or None, default="minirocket"
+        ``"minirocket"``: the mean probability of the fused model and a
+        :class:`~sklearn_ecg.linear_model.MiniRocketRidgeClassifier`
+        (:class:`~sklearn_ecg.ensemble.MultilabelVotingClassifier`, members
+        ``"fusion"`` and ``"minirocket"``), whose thresholds are tuned on
+        the blend's out-of-fold probabilities (needs ``ensemble``). The two
+        err differently. None: the fused model alone.
     tuning_scoring : {"challenge", "f2", "g2", "macro_f1", "accuracy"}, default="challenge"
         Metric the per-class thresholds maximise. Classes that are not
         challenge codes (PTB-XL's, say) need another than ``"challenge"``.
@@ -249,14 +284,15 @@ def make_default_pipeline(
     Examples
     --------
     >>> from sklearn_ecg.pipelines import make_default_pipeline
-    >>> pipe = make_default_pipeline(size="tiny", random_state=0)
+    >>> pipe = make_default_pipeline(random_state=0)
     >>> [name for name, _ in pipe.steps]
     ['standardize', 'classifier']
-    >>> make_default_pipeline(ensemble=5, random_state=0)[-1].cv
-    5
-    >>> time_only = make_default_pipeline(branches=["time"], fusion="concat", pretraining=None)
-    >>> [name for name, _ in time_only[-1].branches]
-    ['time']
+    >>> tuner = pipe[-1]
+    >>> tuner.cv, [name for name, _ in tuner.estimator.estimators]
+    (5, ['fusion', 'minirocket'])
+    >>> paper = make_default_pipeline(pretrained=None, blend=None, ensemble=None)
+    >>> [name for name, _ in paper[-1].branches]
+    ['time', 'spectrogram']
     """
     samples = int(round(window * fs))
     if pretrained is None:
@@ -292,18 +328,22 @@ def make_default_pipeline(
         verbose=verbose,
         random_state=random_state,
     )
+    model = classifier if blend is None else _blend(classifier, blend, ensemble, random_state)
     if ensemble is not None:
-        classifier = _cross_fitted_ensemble(classifier, ensemble, random_state)
-    return Pipeline([("standardize", LeadStandardizer()), ("classifier", classifier)])
+        model = _cross_fitted_ensemble(model, classifier, ensemble, random_state)
+    return Pipeline([("standardize", LeadStandardizer()), ("classifier", model)])
 
 
 def _pretrained_encoders(pretrained):
     if isinstance(pretrained, PretrainedEncoders):
         return pretrained
+    if isinstance(pretrained, str) and pretrained == BUNDLED:
+        return load_bundled_encoders()
     if isinstance(pretrained, (str, os.PathLike)):
         return load_encoders(pretrained)
     raise TypeError(
-        f"pretrained must be None, an encoders file or PretrainedEncoders; got {type(pretrained).__name__}."
+        f"pretrained must be 'bundled', None, an encoders file or PretrainedEncoders; got "
+        f"{type(pretrained).__name__}."
     )
 
 
@@ -311,25 +351,39 @@ def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretraining):
     """Options that contradict starting from ``encoders``."""
     if size is not None and size != encoders.size:
         raise ValueError(f"size={size!r}, but the pretrained encoders are {encoders.size!r}; leave size=None "
-                         "to take theirs.")
+                         "to take theirs, or pass pretrained=None to pretrain encoders of that size inside fit.")
     if pretrain_epochs is not None:
-        raise ValueError("pretrain_epochs is for pretraining inside fit; with pretrained encoders there is none.")
+        raise ValueError("pretrain_epochs is for pretraining inside fit; with pretrained encoders there is none "
+                         "(pretrained=None pretrains inside fit).")
     if pretraining is None:
-        raise ValueError("pretraining=None trains from random weights; it contradicts pretrained encoders.")
+        raise ValueError("pretraining=None trains from random weights; it contradicts pretrained encoders (pass "
+                         "pretrained=None too).")
 
 
 def _names(branches):
     return [branches] if isinstance(branches, str) else list(branches)
 
 
-def _cross_fitted_ensemble(classifier, k, random_state):
+def _blend(classifier, blend, ensemble, random_state):
+    if blend not in BLENDS:
+        raise ValueError(f"blend must be None or one of {BLENDS}; got {blend!r}.")
+    if ensemble is None:
+        raise ValueError(f"blend={blend!r} needs ensemble: the blend's thresholds are tuned on its out-of-fold "
+                         "probabilities. Pass ensemble=5, or blend=None.")
+    return MultilabelVotingClassifier([
+        ("fusion", classifier),
+        ("minirocket", MiniRocketRidgeClassifier(random_state=random_state)),
+    ])
+
+
+def _cross_fitted_ensemble(model, classifier, k, random_state):
+    """``model`` in a tuner whose inner models are averaged; ``classifier`` is its fused model."""
     if isinstance(k, bool) or not isinstance(k, Integral) or k < 2:
         raise ValueError(f"ensemble must be None or an int >= 2 (inner folds); got {k!r}.")
     # Every inner model learns from all of its records: on a few hundred
     # records, early stopping on a held-out tenth stops too early.
     classifier.set_params(threshold=0.5, validation_fraction=None, n_iter_no_change=None)
     return MultilabelThresholdTuner(
-        classifier, cv=k, ensemble=True, scoring=classifier.tuning_scoring, classes=classifier.classes,
+        model, cv=k, ensemble=True, scoring=classifier.tuning_scoring, classes=classifier.classes,
         year=classifier.year, random_state=random_state,
     )
-

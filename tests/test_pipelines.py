@@ -6,20 +6,65 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from sklearn_ecg.datasets import make_synthetic_ecg
+from sklearn_ecg.ensemble import MultilabelVotingClassifier
 from sklearn_ecg.fusion import GatedFusionClassifier
+from sklearn_ecg.linear_model import MiniRocketRidgeClassifier
 from sklearn_ecg.metrics import make_cinc_scorers
 from sklearn_ecg.model_selection import MultilabelThresholdTuner
 from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
-from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer, save_encoders
+from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer, load_bundled_encoders, save_encoders
+
+# One fused model, thresholds on its validation split: with pretrained encoders,
+# or, as the paper, self-KD pretraining inside fit.
+SINGLE = dict(ensemble=None, blend=None)
+PAPER = dict(pretrained=None, **SINGLE)
 
 
 def _branch_names(pipeline):
     return [name for name, _ in pipeline[-1].branches]
 
 
-def test_default_pipeline_fuses_time_and_spectrogram_with_a_gate():
-    pipeline = make_default_pipeline(fs=100, window=2.5, random_state=0)
+def test_default_pipeline_blends_the_bundled_encoders_and_minirocket_in_a_cross_fitted_ensemble():
+    pipeline = make_default_pipeline(classes=["426783006"], random_state=3)
+    tuner = pipeline[-1]
+    assert isinstance(pipeline[0], LeadStandardizer) and isinstance(tuner, MultilabelThresholdTuner)
+    assert (tuner.cv, tuner.ensemble, tuner.random_state, list(tuner.classes)) == (5, True, 3, ["426783006"])
+    blend = tuner.estimator
+    assert isinstance(blend, MultilabelVotingClassifier) and blend.weights is None
+    (fusion_name, fusion), (rocket_name, rocket) = blend.estimators
+    assert (fusion_name, rocket_name) == ("fusion", "minirocket")
+    assert isinstance(rocket, MiniRocketRidgeClassifier) and rocket.random_state == 3
+    assert isinstance(fusion, GatedFusionClassifier) and fusion.pretraining == "prefit"
+    assert (fusion.validation_fraction, fusion.n_iter_no_change, fusion.threshold) == (None, None, 0.5)
+    (name, frozen), = fusion.branches
+    bundled = dict(load_bundled_encoders().branches)["time"]
+    assert name == "time" and isinstance(frozen, FrozenEstimator)
+    state, expected = frozen.estimator.encoder_.state_dict(), bundled.encoder_.state_dict()
+    assert all(torch.equal(state[key], expected[key]) for key in expected)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (dict(ensemble=None), "blend='minirocket' needs ensemble"),
+    (dict(blend="rocket"), "blend must be None or one of \\('minirocket',\\)"),
+])
+def test_a_blend_needs_an_ensemble_and_a_known_member(options, message):
+    with pytest.raises(ValueError, match=message):
+        make_default_pipeline(**options)
+
+
+def test_default_pipeline_fits_and_gives_every_record_a_label(labelled):
+    pipeline = make_default_pipeline(classes=labelled.classes, finetune_epochs=2, ensemble=2, device="cpu",
+                                      random_state=0)
+    pipeline.set_params(classifier__estimator__minirocket__n_kernels=840)
+    pipeline.fit(labelled.X, labelled.y)
+    proba = pipeline.predict_proba(labelled.X)
+    assert proba.shape == labelled.y.shape and ((proba >= 0) & (proba <= 1)).all()
+    assert pipeline.predict(labelled.X).sum(axis=1).min() >= 1  # every record gets a label
+
+
+def test_paper_pipeline_fuses_time_and_spectrogram_with_a_gate():
+    pipeline = make_default_pipeline(fs=100, window=2.5, random_state=0, **PAPER)
     classifier = pipeline[-1]
     assert isinstance(pipeline[0], LeadStandardizer)
     assert isinstance(classifier, GatedFusionClassifier)
@@ -36,7 +81,7 @@ def test_default_pipeline_fuses_time_and_spectrogram_with_a_gate():
 
 @pytest.mark.parametrize("branches", [("time",), ["spectrogram"], "time", ("spectrogram", "time")])
 def test_branches_choose_the_modalities_and_their_order(branches):
-    pipeline = make_default_pipeline(branches=branches, fusion="concat", pretraining=None)
+    pipeline = make_default_pipeline(branches=branches, fusion="concat", pretraining=None, **PAPER)
     expected = [branches] if isinstance(branches, str) else list(branches)
     assert _branch_names(pipeline) == expected
     assert pipeline[-1].fusion == "concat" and pipeline[-1].pretraining is None
@@ -44,7 +89,7 @@ def test_branches_choose_the_modalities_and_their_order(branches):
 
 def test_options_reach_every_step():
     pipeline = make_default_pipeline(
-        pretrain_epochs=3, finetune_epochs=4, lead_mask_proba=0.0, device="cpu", random_state=7
+        pretrain_epochs=3, finetune_epochs=4, lead_mask_proba=0.0, device="cpu", random_state=7, **PAPER
     )
     classifier = pipeline[-1]
     assert (classifier.max_epochs, classifier.lead_mask_proba, classifier.random_state) == (4, 0.0, 7)
@@ -55,11 +100,11 @@ def test_options_reach_every_step():
 @pytest.mark.parametrize("branches", [(), ("time", "time"), ("time", "frequency"), ["ecg"]])
 def test_unknown_or_repeated_branches_are_refused(branches):
     with pytest.raises(ValueError, match="branches must be distinct modalities"):
-        make_default_pipeline(branches=branches)
+        make_default_pipeline(branches=branches, **PAPER)
 
 
 def test_ensemble_cross_fits_classifiers_trained_on_all_their_records():
-    pipeline = make_default_pipeline(ensemble=3, classes=["426783006"], random_state=4)
+    pipeline = make_default_pipeline(ensemble=3, classes=["426783006"], random_state=4, pretrained=None, blend=None)
     tuner = pipeline.named_steps["classifier"]
     assert isinstance(tuner, MultilabelThresholdTuner)
     assert (tuner.cv, tuner.ensemble, tuner.random_state, list(tuner.classes)) == (3, True, 4, ["426783006"])
@@ -67,7 +112,7 @@ def test_ensemble_cross_fits_classifiers_trained_on_all_their_records():
     assert isinstance(classifier, GatedFusionClassifier) and classifier.random_state == 4
     assert (classifier.validation_fraction, classifier.n_iter_no_change, classifier.threshold) == (None, None, 0.5)
     # Without ensemble, the classifier keeps its validation split for thresholds and early stopping.
-    single = make_default_pipeline()[-1]
+    single = make_default_pipeline(**PAPER)[-1]
     assert (single.validation_fraction, single.threshold) == (0.1, "tuned")
 
 
@@ -79,7 +124,7 @@ def test_ensemble_must_be_an_int_of_at_least_two(ensemble):
 
 @pytest.mark.parametrize("ensemble", [None, 2])
 def test_tuning_metric_and_year_reach_the_threshold_tuning(ensemble):
-    tuned = make_default_pipeline(ensemble=ensemble, tuning_scoring="macro_f1", year=2021,
+    tuned = make_default_pipeline(ensemble=ensemble, blend=None, tuning_scoring="macro_f1", year=2021,
                                   classes=["NORM", "MI"])[-1]
     classifier = tuned if ensemble is None else tuned.estimator
     assert (classifier.tuning_scoring, classifier.year) == ("macro_f1", 2021)
@@ -96,14 +141,14 @@ def labelled_frame():
 def test_a_dataframe_y_names_the_classes_of_the_classifier(labelled_frame):
     X, Y = labelled_frame
     # No classes given: the column names are the codes that tune the thresholds on the challenge metric.
-    pipeline = make_default_pipeline(branches=["time"], pretraining=None, finetune_epochs=1, random_state=0)
+    pipeline = make_default_pipeline(branches=["time"], pretraining=None, finetune_epochs=1, random_state=0, **PAPER)
     np.testing.assert_array_equal(pipeline.fit(X, Y)[-1].classes_, Y.columns)
 
 
 @pytest.mark.parametrize("ensemble", [None, 2])
 def test_dataframe_columns_in_another_order_than_classes_are_refused(labelled_frame, ensemble):
     X, Y = labelled_frame
-    pipeline = make_default_pipeline(classes=list(Y.columns), ensemble=ensemble)
+    pipeline = make_default_pipeline(classes=list(Y.columns), ensemble=ensemble, blend=None)
     with pytest.raises(ValueError, match="disagree with classes.*another order"):
         pipeline.fit(X, Y[Y.columns[::-1]])
 
@@ -167,15 +212,15 @@ def test_pretrain_encoders_refuses_unknown_options(pool, options, message):
 @pytest.mark.parametrize("source", ["object", "path"])
 def test_pretrained_start_freezes_the_encoders_branches(encoders, tmp_path, source):
     pretrained = encoders if source == "object" else save_encoders(encoders, tmp_path / "encoders.joblib")
-    classifier = make_default_pipeline(pretrained=pretrained, random_state=0)[-1]
+    classifier = make_default_pipeline(pretrained=pretrained, random_state=0, **SINGLE)[-1]
     assert classifier.pretraining == "prefit"
-    assert _branch_names(make_default_pipeline(pretrained=pretrained)) == ["time", "spectrogram"]
+    assert _branch_names(make_default_pipeline(pretrained=pretrained, **SINGLE)) == ["time", "spectrogram"]
     assert all(isinstance(branch, FrozenEstimator) for _, branch in classifier.branches)
-    assert classifier.max_epochs == make_default_pipeline(size="tiny")[-1].max_epochs  # the encoders' size
+    assert classifier.max_epochs == make_default_pipeline(size="tiny", **PAPER)[-1].max_epochs  # the encoders' size
     for (_, frozen), (_, original) in zip(classifier.branches, encoders.branches):
         state, expected = (_pretrainer(branch).encoder_.state_dict() for branch in (frozen.estimator, original))
         assert all(torch.equal(state[key], expected[key]) for key in expected)
-    spectrogram_first = make_default_pipeline(pretrained=pretrained, branches=["spectrogram"])
+    spectrogram_first = make_default_pipeline(pretrained=pretrained, branches=["spectrogram"], **SINGLE)
     assert _branch_names(spectrogram_first) == ["spectrogram"]
 
 
@@ -196,20 +241,21 @@ def test_pretrained_start_refuses_a_missing_branch_and_other_objects(pool):
     time_only = pretrain_encoders(pool, method="contrastive", epochs=1, random_state=0)
     with pytest.raises(ValueError, match="no 'spectrogram' branch \\(method 'contrastive' pretrains 'time'\\)"):
         make_default_pipeline(pretrained=time_only, branches=("time", "spectrogram"))
-    assert _branch_names(make_default_pipeline(pretrained=time_only)) == ["time"]
-    with pytest.raises(TypeError, match="pretrained must be None, an encoders file or PretrainedEncoders"):
+    assert _branch_names(make_default_pipeline(pretrained=time_only, **SINGLE)) == ["time"]
+    with pytest.raises(TypeError, match="pretrained must be 'bundled', None, an encoders file or PretrainedEncoders"):
         make_default_pipeline(pretrained={"time": None})
 
 
 def test_pretrained_start_checks_the_lead_count_at_fit(encoders, labelled):
-    pipeline = _quick(make_default_pipeline(pretrained=encoders, classes=labelled.classes, finetune_epochs=1))
+    pipeline = _quick(make_default_pipeline(pretrained=encoders, classes=labelled.classes, finetune_epochs=1,
+                                            **SINGLE))
     with pytest.raises(ValueError, match="pretrained on 12 leads, but X has 6"):
         pipeline.fit(labelled.X[:, :6], labelled.y)
 
 
 def test_cross_validation_fine_tunes_from_the_encoders_in_every_fold(encoders, labelled, monkeypatch):
     pipeline = _quick(make_default_pipeline(pretrained=encoders, classes=labelled.classes, finetune_epochs=1,
-                                            random_state=0))
+                                            random_state=0, **SINGLE))
     pipeline.set_params(classifier__lr=1e-12, classifier__min_lr=0.0)  # the weights stay where each fold started
     monkeypatch.setattr(SelfKDPretrainer, "fit", _no_pretraining)
     result = cross_validate(pipeline, labelled.X, labelled.y, cv=KFold(3), scoring=make_cinc_scorers(
@@ -224,7 +270,7 @@ def test_cross_validation_fine_tunes_from_the_encoders_in_every_fold(encoders, l
 
 def test_grid_search_over_a_pretrained_pipeline(encoders, labelled, monkeypatch):
     pipeline = _quick(make_default_pipeline(pretrained=encoders, classes=labelled.classes, finetune_epochs=1,
-                                            random_state=0))
+                                            random_state=0, **SINGLE))
     monkeypatch.setattr(SelfKDPretrainer, "fit", _no_pretraining)
     search = GridSearchCV(pipeline, {"classifier__fusion": ["gate", "concat"]}, cv=KFold(2),
                           scoring=make_cinc_scorers(classes=labelled.classes)["macro_auroc"], error_score="raise")

@@ -58,7 +58,7 @@ def add_parser(commands):
     parser.add_argument("--tables", choices=("all", "modalities", "leads"), default="all",
                         help="which tables to make (default: all)")
     _options.add_data_options(parser, synthetic=True)
-    _options.add_model_options(parser)
+    _options.add_model_options(parser, paper=True)
     _options.add_cv_options(parser, report="sklearn_ecg_ablation")
     parser.set_defaults(configure=AblationConfig.from_args, run=run)
 

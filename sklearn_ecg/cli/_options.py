@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..datasets import load_folders, load_ludb, load_physionet, load_ptbxl
 from ..evaluation import cross_val_cinc_report
-from ..pipelines import make_default_pipeline, pretrain_encoders
+from ..pipelines import BLENDS, BUNDLED, make_default_pipeline, pretrain_encoders
 from ._errors import UsageError
 
 # ECGs below 50 Hz lose the QRS complex; the challenge records go up to 1000 Hz,
@@ -113,8 +113,32 @@ def add_quiet_option(parser):
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
 
 
-def add_model_options(parser):
-    """Options of :func:`~sklearn_ecg.pipelines.make_default_pipeline`."""
+def pretrained_arg(text):
+    """argparse type of ``--pretrained``: ``bundled``, ``none`` or an encoders file."""
+    return {BUNDLED: BUNDLED, "none": None}.get(text, Path(text))
+
+
+pretrained_arg.__name__ = "encoders"
+
+
+def ensemble_arg(text):
+    """argparse type of ``--ensemble``: K >= 2 inner models, or 1 for one model (None)."""
+    value = _bounded(int, 1)(text)
+    return None if value == 1 else value
+
+
+ensemble_arg.__name__ = "integer"
+
+
+def add_model_options(parser, *, paper=False):
+    """Options of :func:`~sklearn_ecg.pipelines.make_default_pipeline`.
+
+    ``paper``: default to the paper's model (self-KD inside fit, one model,
+    no blend) instead of the library's default pipeline.
+    """
+    def default(name, paper_value):
+        return paper_value if paper else default_of(make_default_pipeline, name)
+
     parser.add_argument("--window", type=_bounded(float, MIN_WINDOW_S, why=" s (one heartbeat)"),
                         default=default_of(make_default_pipeline, "window"),
                         help="window length in seconds for training crops and prediction "
@@ -125,20 +149,29 @@ def add_model_options(parser):
                              "size of the --pretrained encoders)")
     parser.add_argument("--pretrain-epochs", type=_bounded(int, 1),
                         default=default_of(make_default_pipeline, "pretrain_epochs"),
-                        help="self-KD pretraining epochs per branch (default: the preset's)")
+                        help="self-KD pretraining epochs per branch, with --pretrained none (default: the "
+                             "preset's)")
     parser.add_argument("--epochs", type=_bounded(int, 1),
                         default=default_of(make_default_pipeline, "finetune_epochs"),
                         help="fine-tuning epochs (default: the preset's)")
-    parser.add_argument("--ensemble", type=_bounded(int, 2), metavar="K",
-                        default=default_of(make_default_pipeline, "ensemble"),
+    ensemble = default("ensemble", None)
+    parser.add_argument("--ensemble", type=ensemble_arg, metavar="K", default=ensemble,
                         help="average K models cross-fitted on inner folds, whose out-of-fold "
-                             "probabilities tune the thresholds (about K times the training; "
-                             "default: one model, thresholds tuned on a validation split)")
-    parser.add_argument("--pretrained", type=Path, metavar="ENCODERS",
-                        default=default_of(make_default_pipeline, "pretrained"),
-                        help="start the branches from the encoders of `sklearn-ecg pretrain` (fine-tuned "
-                             "in every fit, without pretraining there); trusted files only: loading "
-                             "runs code")
+                             "probabilities tune the thresholds (about K times the training); 1: one "
+                             "model, thresholds tuned on a validation split (default: "
+                             f"{ensemble or 1})")
+    blend = default("blend", None)
+    parser.add_argument("--blend", type=lambda text: None if text == "none" else text,
+                        choices=(*BLENDS, None), metavar="{" + ",".join((*BLENDS, "none")) + "}", default=blend,
+                        help="average the fused model's probabilities with those of a MiniRocket + ridge "
+                             f"model, or none (needs --ensemble; default: {blend or 'none'})")
+    pretrained = default("pretrained", None)
+    parser.add_argument("--pretrained", type=pretrained_arg, metavar="ENCODERS", default=pretrained,
+                        help="start the branches from pretrained encoders, fine-tuned in every fit without "
+                             "pretraining there: bundled (those shipped with sklearn-ecg, pretrained on 585 "
+                             "unlabelled PTB-XL and LUDB records), a file of `sklearn-ecg pretrain` (trusted "
+                             "files only: loading runs code), or none (self-KD pretraining of the time and "
+                             f"spectrogram branches inside every fit) (default: {pretrained or 'none'})")
     add_device_option(parser, default=default_of(make_default_pipeline, "device"),
                       default_help="%(default)s")
 
@@ -194,7 +227,8 @@ class ModelOptions:
     epochs: int | None
     ensemble: int | None
     device: str
-    pretrained: Path | None = None
+    pretrained: str | Path | None = None
+    blend: str | None = None
 
     def pipeline(self, data, task, classes, **overrides):
         """The default pipeline for ``data`` (DataOptions) with ``classes`` of ``task`` (a Task);
@@ -202,7 +236,8 @@ class ModelOptions:
         options = dict(
             classes=classes, fs=data.fs, window=self.window, size=self.size,
             pretrain_epochs=self.pretrain_epochs, finetune_epochs=self.epochs, ensemble=self.ensemble,
-            device=self.device, random_state=data.seed, pretrained=self.pretrained, **task.tuning_params(),
+            blend=self.blend, device=self.device, random_state=data.seed, pretrained=self.pretrained,
+            **task.tuning_params(),
         )
         return make_default_pipeline(**{**options, **overrides})
 
@@ -245,7 +280,10 @@ def check_source(data):
 
 
 def check_window(data, model):
-    """A window must fit in a record; the option to blame is the one given."""
+    """A window must fit in a record, and a blend needs an ensemble; the option to blame is the one given."""
+    if model.blend is not None and model.ensemble is None:
+        raise UsageError(f"argument --blend: {model.blend} needs --ensemble K (K >= 2): the blend's thresholds "
+                         "are tuned on out-of-fold probabilities; or give --blend none")
     if model.window <= data.duration:
         return
     if model.window == default_of(make_default_pipeline, "window"):

@@ -4,14 +4,14 @@ import sys
 
 import numpy as np
 import pytest
-from _cli_helpers import files_under, one_line_error, without_absent_class_warnings
+from _cli_helpers import PAPER, files_under, one_line_error, without_absent_class_warnings
 from sklearn.pipeline import Pipeline
 
 from sklearn_ecg.cli import _resume, main
 from sklearn_ecg.cli._model_file import read_header
 
 FAST = ["--n-records", "40", "--folds", "2", "--duration", "5", "--pretrain-epochs", "1",
-        "--epochs", "1", "--quiet"]
+        "--epochs", "1", "--quiet", *PAPER]
 SMALL = [*FAST, "--n-records", "24"]
 
 
@@ -124,7 +124,9 @@ def test_unknown_command_exits_with_usage():
         (["--epochs", "0"], "--epochs"),
         (["--pretrain-epochs", "0"], "--pretrain-epochs"),
         (["--n-records", "0"], "--n-records"),
-        (["--ensemble", "1"], "--ensemble"),
+        (["--ensemble", "0"], "--ensemble"),
+        (["--blend", "rocket"], "--blend"),
+        (["--ensemble", "1", "--blend", "minirocket"], "--blend"),  # a blend's thresholds need an ensemble
         (["--fs", "1"], "--fs"),
         (["--fs", "5000"], "--fs"),
         (["--duration", "0.05"], "--duration"),

@@ -10,6 +10,7 @@ from _cli_helpers import (
     DURATION,
     FS,
     LUDB_RHYTHMS,
+    PAPER,
     files_under,
     one_line_error,
     write_ludb,
@@ -22,7 +23,7 @@ from sklearn_ecg.cli import _model_file, main
 from sklearn_ecg.cli._model_file import MODEL_MARKER, load_model, read_header
 from sklearn_ecg.datasets import load_folders, read_challenge_output
 
-TINY = ["--duration", str(DURATION), "--pretrain-epochs", "1", "--epochs", "1"]
+TINY = ["--duration", str(DURATION), "--pretrain-epochs", "1", "--epochs", "1", *PAPER]
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
@@ -170,7 +171,7 @@ def test_a_model_file_of_format_2_reads_as_challenge_records(tmp_path):
                     reason=f"PTB-XL development records not found at {SHARED / 'ptbxl-dev'}")
 def test_cv_on_the_shared_ptbxl_folder(tmp_path, capsys):
     report = tmp_path / "report"
-    assert main(["cv", str(SHARED / "ptbxl-dev"), "--folds", "3", "--pretrain-epochs", "1", "--epochs", "1",
+    assert main(["cv", str(SHARED / "ptbxl-dev"), "--folds", "3", "--pretrain-epochs", "1", "--epochs", "1", *PAPER,
                  "-q", "-o", str(report)]) == 0
     assert "strat_fold 1-3 | 4-6 | 7-9" in capsys.readouterr().out
     summary = json.loads((report / "summary.json").read_text())

@@ -8,6 +8,7 @@ import pytest
 from _cli_helpers import (
     DURATION,
     FS,
+    PAPER,
     files_under,
     one_line_error,
     without_absent_class_warnings,
@@ -29,7 +30,7 @@ from sklearn_ecg.datasets import (
 from sklearn_ecg.leads import LEAD_NAMES
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-TINY = ["--duration", str(DURATION), "--pretrain-epochs", "1", "--epochs", "1", "--quiet"]
+TINY = ["--duration", str(DURATION), "--pretrain-epochs", "1", "--epochs", "1", "--quiet", *PAPER]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_an_ensemble_model_predicts_on_the_device_asked_and_shows_its_inner_fold
     train = write_records(tmp_path / "train", 24)
     model_path = tmp_path / "model.joblib"
     noisy = [arg for arg in TINY if arg != "--quiet"]
-    assert main(["fit", str(train), "-o", str(model_path), "--ensemble", "2", *noisy]) == 0
+    assert main(["fit", str(train), "-o", str(model_path), *noisy, "--ensemble", "2"]) == 0
     assert "inner folds: 100%" in capsys.readouterr().err
     out = tmp_path / "outputs"
     assert main(["predict", str(model_path), str(train), "-o", str(out), "--device", "cpu", "--quiet"]) == 0
@@ -362,3 +363,24 @@ def test_predict_on_the_shared_ludb_folder(fitted, tmp_path):
     assert main(["predict", str(fitted[0]), str(SHARED / "ludb-dev"), "-o", str(tmp_path), "-q"]) == 0
     assert len(list(tmp_path.glob("*.csv"))) == 160
     assert read_challenge_output(tmp_path / "1.csv").classes.tolist() == load_model(fitted[0])["classes"]
+
+
+def test_default_fit_blends_the_bundled_encoders_with_minirocket_in_five_inner_models(tmp_path):
+    train = write_records(tmp_path / "train", 30)
+    model_path = tmp_path / "model.joblib"
+    assert main(["fit", str(train), "-o", str(model_path), "--duration", str(DURATION), "--epochs", "1",
+                 "--quiet"]) == 0
+    model = load_model(model_path)
+    tuner = model["pipeline"][-1]
+    assert len(tuner.estimators_) == 5
+    assert list(tuner.estimators_[0].named_estimators_) == ["fusion", "minirocket"]
+    assert model["settings"]["pretrained"]["path"] == "bundled"
+    assert model["settings"]["pretrained"]["header"]["method"] == "contrastive"
+    assert (model["settings"]["ensemble"], model["settings"]["blend"]) == (5, "minirocket")
+
+
+def test_bundled_encoders_are_not_pretrained_again(tmp_path, capsys):
+    train = write_records(tmp_path / "train", 8)
+    argv = ["fit", str(train), "-o", str(tmp_path / "m.joblib"), "--duration", str(DURATION), "--pretrain-epochs", "2"]
+    assert main(argv) == 2
+    assert "--pretrained none pretrains inside every fit" in one_line_error(capsys)

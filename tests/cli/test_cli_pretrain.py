@@ -15,7 +15,8 @@ from sklearn_ecg.cli._model_file import load_model
 from sklearn_ecg.pretraining import SelfKDPretrainer, load_encoders, read_encoders_header
 
 PRETRAIN = ["--duration", str(DURATION), "--epochs", "1", "--quiet"]
-FINE_TUNE = ["--duration", str(DURATION), "--epochs", "1", "--quiet"]
+# One fused model from the encoders (the default pipeline's blend and ensemble have tests of their own).
+FINE_TUNE = ["--duration", str(DURATION), "--epochs", "1", "--quiet", "--ensemble", "1", "--blend", "none"]
 
 
 def _write_native_records(folder, n_records, *, fs, leads):
