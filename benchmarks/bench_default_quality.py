@@ -98,6 +98,18 @@ def member_rows(model, X_train, Y_train, X_test):
     return rows
 
 
+def save_probabilities(path, tasks, results, folds):
+    """Every row's per-fold probabilities, for analyses after the run (keys ``row|seed|fold|kind``)."""
+    arrays = {}
+    for (_, seed, _, k), (rows, _) in zip(tasks, results):
+        arrays[f"folds|{k}|train"], arrays[f"folds|{k}|test"] = folds[k]
+        for row, values in rows.items():
+            for kind, value in zip(("oof", "test", "labels"), values):
+                if value is not None:
+                    arrays[f"{row}|{seed}|{k}|{kind}"] = value
+    np.savez_compressed(path, **arrays)
+
+
 def pooled_reports(fold_rows, folds, Y, classes):
     """cinc_report per row over the folds; a row without labels gets thresholds tuned on its oof."""
     scores, labels = {}, {}
@@ -138,6 +150,8 @@ def main():
     parser.add_argument("--previous", action="store_true", help="also the previous default")
     parser.add_argument("--no-anchor", action="store_true")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes of one torch thread each")
+    parser.add_argument("--output", default=None, metavar="NPZ",
+                        help="also write every fold's probabilities (row|seed|fold|oof, test, labels) there")
     args = parser.parse_args()
     args.set = parse_settings(args.set)
     args.previous_set = {}
@@ -164,6 +178,8 @@ def main():
         delayed(fit_fold)(system, X, Y, classes, *folds[k], seed, encoders, args)
         for system, seed, encoders, k in tasks
     )
+    if args.output:
+        save_probabilities(args.output, tasks, results, folds)
     rows = {}
     if not args.no_anchor:
         for seed in args.seeds:

@@ -135,6 +135,20 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``.
         Honoured by ``transform`` too, without changing the fitted model.
+    precision : {"32", "bf16", "16"}, default="32"
+        Arithmetic of the forward passes, in training and ``transform``:
+        float32, or mixed precision with autocast to bfloat16 (``"bf16"``,
+        on a GPU or a CPU) or float16 (``"16"``, with a gradient scaler;
+        CUDA only: on a CPU it warns and runs in float32).
+    pin_memory : bool, default=False
+        Load training batches into pinned memory and copy them to a CUDA
+        device asynchronously; ignored, with a warning, on a CPU.
+    accelerator : {"accelerate"} or None, default=None
+        ``"accelerate"``: train through Hugging Face accelerate, so that
+        ``accelerate launch`` runs one fit data-parallel over several GPUs
+        or CPU processes (needs the ``accelerate`` extra); the fitted model
+        pickles and transforms without it. None: one process, on
+        ``device``.
     verbose : int, default=0
         0 prints nothing; 1 prints a table per epoch and a progress bar.
     random_state : int, RandomState instance or None, default=None
@@ -253,6 +267,7 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
         "eps": [Interval(Real, 0, None, closed="neither")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
+        **BaseTorchEstimator._torch_parameter_constraints,
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -286,6 +301,9 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
         eps=1e-6,
         early_stopping=None,
         device="auto",
+        precision="32",
+        pin_memory=False,
+        accelerator=None,
         verbose=0,
         random_state=None,
     ):
@@ -315,6 +333,9 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
         self.eps = eps
         self.early_stopping = early_stopping
         self.device = device
+        self.precision = precision
+        self.pin_memory = pin_memory
+        self.accelerator = accelerator
         self.verbose = verbose
         self.random_state = random_state
 
@@ -377,7 +398,7 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
             for start in range(0, len(segments), self.batch_size):
                 batch = torch.from_numpy(segments[start:start + self.batch_size]).to(device)
                 # A short last batch is padded: a segment's embedding does not depend on the others.
-                embeddings.append(batched_forward(encoder, batch, self.batch_size).cpu().numpy())
+                embeddings.append(batched_forward(encoder, batch, self.batch_size).float().cpu().numpy())
         embeddings = np.concatenate(embeddings)
         return aggregate_windows(embeddings, record_index, len(X), how="mean").astype(np.float32)
 

@@ -164,6 +164,15 @@ def test_xresnet1d_encoder_with_cmsc(signals):
     assert pretrainer.transform(signals).shape == (16, pretrainer.encoder_.out_features)
 
 
+def test_bfloat16_autocast_trains_and_embeds_in_float32(signals):
+    pretrainer = ContrastivePretrainer(encoder="xresnet1d", precision="bf16", random_state=0, **CMSC).fit(signals)
+    assert pretrainer.net_.precision == "bf16"
+    embeddings = pretrainer.transform(signals)
+    assert embeddings.dtype == np.float32 and np.isfinite(embeddings).all()
+    exact = ContrastivePretrainer(encoder="xresnet1d", random_state=0, **CMSC).fit(signals).transform(signals)
+    assert not np.array_equal(embeddings, exact)  # the autocast changed the arithmetic
+
+
 def test_wav2vec2_needs_the_transformer(signals):
     with pytest.raises(ValueError, match="encoder='transformer', or objective='cmsc'"):
         ContrastivePretrainer(encoder="xresnet1d", **FAST).fit(signals)
@@ -260,6 +269,8 @@ def test_transform_rejects_other_lead_count(fitted, signals):
     (dict(conv_strides=(2, 2, 1.5, 1)), "conv_strides must be a tuple of 4 positive integers"),
     (dict(betas=(0.9, -1.0)), "betas must be a tuple of 2 positive"),
     (dict(device="gpu"), "device='gpu'"),
+    (dict(precision="64"), "precision"),
+    (dict(accelerator="horovod"), "accelerator"),
 ])
 def test_invalid_parameters_are_rejected(params, match, signals):
     with pytest.raises(ValueError, match=match):
