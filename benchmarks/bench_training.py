@@ -13,7 +13,9 @@ For each torch estimator, the same training run two ways, in one process:
 Time per step is the wall time of the whole run divided by its training
 steps (for the library: the whole ``fit``, setup and validation included).
 Records per second count each record once per epoch (a step of the
-fine-tuning sees ``batch_size`` crops, ``crops_per_record`` per record).
+fine-tuning sees ``batch_size`` crops, ``crops_per_record`` per record; a
+step of the contrastive pretraining, ``batch_size`` pairs of consecutive
+2.5 s segments, two per 10 s record).
 Each run is repeated (``--repeats``, library and plain alternating) and the
 best time kept: on a machine shared with other processes, the best of a
 few runs is the steadiest estimate of what the code costs.
