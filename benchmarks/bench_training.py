@@ -13,7 +13,9 @@ For each torch estimator, the same training run two ways, in one process:
 Time per step is the wall time of the whole run divided by its training
 steps (for the library: the whole ``fit``, setup and validation included).
 Records per second count each record once per epoch (a step of the
-fine-tuning sees ``batch_size`` crops, ``crops_per_record`` per record).
+fine-tuning sees ``batch_size`` crops, ``crops_per_record`` per record; a
+step of the contrastive pretraining, ``batch_size`` pairs of consecutive
+2.5 s segments, two per 10 s record).
 Each run is repeated (``--repeats``, library and plain alternating) and the
 best time kept: on a machine shared with other processes, the best of a
 few runs is the steadiest estimate of what the code costs.
@@ -48,15 +50,16 @@ from sklearn_ecg.augmentation import (
 )
 from sklearn_ecg.fusion import GatedFusionClassifier, make_fusion_branches
 from sklearn_ecg.nn import (
+    ContrastivePretrainingNetwork,
     DINOLoss,
     GatedFusionHead,
     MultiBranchNetwork,
     SelfDistillation,
     build_encoder,
 )
-from sklearn_ecg.nn.functional import random_crops
+from sklearn_ecg.nn.functional import random_crops, segment_pairs
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
-from sklearn_ecg.pretraining import SelfKDPretrainer
+from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer
 
 WINDOW = 250  # 2.5 s at 100 Hz, the library's default window
 
@@ -208,10 +211,47 @@ def plain_self_kd(s):
     return total
 
 
+# --- contrastive (CMSC) pretraining -------------------------------------------------------------------
+
+def library_contrastive(s):
+    # As pretrain_encoders(method="contrastive") builds it: the records come standardised.
+    model = ContrastivePretrainer(
+        objective="cmsc", encoder="xresnet1d", size=s.size, segment_length=WINDOW, standardize=False,
+        max_epochs=s.epochs, batch_size=s.batch_size, device=s.device, random_state=0,
+    )
+    model.fit(s.X)
+    return train_steps(model.history_)
+
+
+def plain_contrastive(s):
+    """Pairs of consecutive segments, both lead-masked in the network; AdamW at a constant rate."""
+    pairs, record_index, _ = segment_pairs(s.X, WINDOW)
+    pairs, ids = torch.from_numpy(pairs), torch.from_numpy(record_index.astype(np.int64))
+    encoder = build_encoder("xresnet1d", s.size, s.X.shape[1])
+    network = ContrastivePretrainingNetwork(encoder, "cmsc", lead_mask_prob=0.5, projection_dim=128).to(s.device)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=1e-3, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
+    generator = seeded(0)
+    network.train()
+    for _ in range(s.epochs):
+        for batch in torch.randperm(len(pairs), generator=generator).split(s.batch_size):
+            out = network(pairs[batch].to(s.device), generator, ids[batch].to(s.device))
+            optimizer.zero_grad()
+            out["loss"].backward()
+            optimizer.step()
+    return s.epochs * math.ceil(len(pairs) / s.batch_size)
+
+
+def pairs_per_record(s):
+    """Segment pairs of a record: its whole segments, two by two."""
+    return s.X.shape[-1] // (2 * WINDOW)
+
+
 CASES = [
     Case("GatedFusionClassifier (fine-tuning)", library_finetune, plain_finetune,
          lambda s: s.batch_size / s.crops_per_record),
     Case("SelfKDPretrainer (self-KD pretraining)", library_self_kd, plain_self_kd, lambda s: s.batch_size),
+    Case("ContrastivePretrainer (CMSC pretraining)", library_contrastive, plain_contrastive,
+         lambda s: s.batch_size / pairs_per_record(s)),
 ]
 
 
