@@ -45,7 +45,8 @@ from _dev_data import load_data
 from joblib import Parallel, delayed
 from sklearn.model_selection import KFold
 
-from sklearn_ecg.metrics import cinc_report
+from sklearn_ecg.classes import code_names
+from sklearn_ecg.metrics import cinc_report, per_class_report
 from sklearn_ecg.model_selection import MultilabelStratifiedKFold, apply_thresholds, tune_thresholds
 from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
 
@@ -110,8 +111,8 @@ def save_probabilities(path, tasks, results, folds):
     np.savez_compressed(path, **arrays)
 
 
-def pooled_reports(fold_rows, folds, Y, classes):
-    """cinc_report per row over the folds; a row without labels gets thresholds tuned on its oof."""
+def pooled_predictions(fold_rows, folds, Y, classes):
+    """``{row: (scores, labels)}`` pooled over the folds; a row without labels gets thresholds tuned on its oof."""
     scores, labels = {}, {}
     for (train, test), rows in zip(folds, fold_rows):
         for row, (oof, proba, predicted) in rows.items():
@@ -121,8 +122,20 @@ def pooled_reports(fold_rows, folds, Y, classes):
                 predicted = apply_thresholds(proba, thresholds)
             labels.setdefault(row, np.zeros(Y.shape, dtype=int))[test] = predicted
     tested = tested_records(folds)
-    return {row: cinc_report(Y[tested], scores[row][tested], labels[row][tested], classes=classes)
-            for row in scores}
+    return {row: (scores[row][tested], labels[row][tested]) for row in scores}
+
+
+def print_per_class(pooled, Y, classes):
+    """AUROC, AUPRC and F1 of every class (mean over seeds) of the default's pooled predictions."""
+    reports = [per_class_report(Y, scores, labels) for scores, labels in pooled]
+    names = code_names()
+    warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of a class without positives: NaN, as printed
+    print("\nper class, default (mean over seeds of the pooled predictions):\n")
+    print("| class | code | positives | AUROC | AUPRC | F1 |")
+    print("|---|---|---:|---:|---:|---:|")
+    for j in np.argsort(-Y.sum(axis=0)):
+        cells = " | ".join(f"{np.nanmean([r[key][j] for r in reports]):.3f}" for key in ("auroc", "auprc", "f1"))
+        print(f"| {names.get(classes[j], classes[j])} | {classes[j]} | {int(Y[:, j].sum())} | {cells} |")
 
 
 def print_table(rows):
@@ -186,17 +199,21 @@ def main():
             anchor = run_anchor(X, Y, classes, folds, random_state=seed)
             if anchor:
                 rows[(ANCHOR, TUNED, seed)] = anchor[TUNED]
+    tested, default_pooled = tested_records(folds), []
     for system in systems:
         for seed in args.seeds:
             mine = [(result, fit_s) for (s, sd, _, _), (result, fit_s) in zip(tasks, results)
                     if s == system and sd == seed]
-            reports = pooled_reports([result for result, _ in mine], folds, Y, classes)
+            pooled = pooled_predictions([result for result, _ in mine], folds, Y, classes)
             fit_s = sum(seconds for _, seconds in mine)
-            for row, report in reports.items():
+            for row, (scores, labels) in pooled.items():
                 thresholds = "tuned on its inner OOF" if row != system else "the system's own"
-                rows[(row, thresholds, seed)] = (report, fit_s)
+                rows[(row, thresholds, seed)] = (cinc_report(Y[tested], scores, labels, classes=classes), fit_s)
+            if system == DEFAULT:
+                default_pooled.append(pooled[DEFAULT])
     print()
     print_table(rows)
+    print_per_class(default_pooled, Y[tested], classes)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 
