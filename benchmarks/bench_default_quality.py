@@ -16,6 +16,8 @@ Systems, per seed:
 - its members, when the default is a blend: each member's probabilities
   from the same fitted inner models, with thresholds tuned on that
   member's own inner out-of-fold probabilities;
+- ``default from random weights``, with ``--scratch SEED ...``: the same
+  options with ``pretrained=None``, for those seeds;
 - ``previous default``: ``make_default_pipeline(pretrained=None,
   ensemble=None, blend=None)`` (self-KD inside fit, one model, thresholds on
   its 10 % validation split), with ``--previous``;
@@ -51,6 +53,7 @@ from sklearn_ecg.model_selection import MultilabelStratifiedKFold, apply_thresho
 from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
 
 DEFAULT, PREVIOUS, ANCHOR = "default", "previous default (one model, validation split)", "MiniRocket + ridge"
+SCRATCH = "default from random weights (pretrained=None)"
 
 
 def pretrain_pool(pool, seed, args):
@@ -67,6 +70,8 @@ def fit_fold(system, X, Y, classes, train, test, seed, encoders, args):
     warnings.filterwarnings("ignore", category=UserWarning)
     if system == DEFAULT:
         model = make_default_pipeline(classes=classes, pretrained=encoders, random_state=seed, **args.set)
+    elif system == SCRATCH:
+        model = make_default_pipeline(classes=classes, pretrained=None, random_state=seed, **args.set)
     else:
         model = make_default_pipeline(classes=classes, pretrained=None, ensemble=None, blend=None,
                                       random_state=seed, **args.previous_set)
@@ -74,8 +79,9 @@ def fit_fold(system, X, Y, classes, train, test, seed, encoders, args):
     model.fit(X[train], Y[train])
     fit_s = time.perf_counter() - start
     rows = {system: (None, model.predict_proba(X[test]), model.predict(X[test]))}
-    if system == DEFAULT:
-        rows.update(member_rows(model, X[train], Y[train], X[test]))
+    if system in (DEFAULT, SCRATCH):
+        rows.update({f"{system}: {name}": value
+                     for name, value in member_rows(model, X[train], Y[train], X[test]).items()})
     return rows, fit_s
 
 
@@ -95,7 +101,7 @@ def member_rows(model, X_train, Y_train, X_test):
         for (_, inner_test), member in zip(splits, members):
             oof[inner_test] = member.predict_proba(X_train[inner_test])
         test = np.mean([member.predict_proba(X_test) for member in members], axis=0)
-        rows[f"{DEFAULT}: {name} member"] = (oof, test, None)
+        rows[f"{name} member"] = (oof, test, None)
     return rows
 
 
@@ -161,6 +167,8 @@ def main():
     parser.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE",
                         help="make_default_pipeline options of the default row, e.g. finetune_epochs=80")
     parser.add_argument("--previous", action="store_true", help="also the previous default")
+    parser.add_argument("--scratch", type=int, nargs="*", default=[], metavar="SEED",
+                        help="also the default with pretrained=None (same --set options), for these seeds")
     parser.add_argument("--no-anchor", action="store_true")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes of one torch thread each")
     parser.add_argument("--output", default=None, metavar="NPZ",
@@ -184,9 +192,11 @@ def main():
     pretrained = Parallel(n_jobs=args.n_jobs)(delayed(pretrain_pool)(pool, seed, args) for seed in args.seeds)
     for seed, (_, seconds) in zip(args.seeds, pretrained):
         print(f"seed {seed}: pool pretraining {seconds:.0f} s", flush=True)
-    systems = [DEFAULT] + ([PREVIOUS] if args.previous else [])
+    seeds = {DEFAULT: args.seeds, SCRATCH: args.scratch, PREVIOUS: args.seeds if args.previous else []}
+    systems = [system for system in seeds if seeds[system]]
     tasks = [(system, seed, encoders, k) for system in systems
-             for seed, (encoders, _) in zip(args.seeds, pretrained) for k in range(len(folds))]
+             for seed, (encoders, _) in zip(args.seeds, pretrained) if seed in seeds[system]
+             for k in range(len(folds))]
     results = Parallel(n_jobs=args.n_jobs, verbose=5)(
         delayed(fit_fold)(system, X, Y, classes, *folds[k], seed, encoders, args)
         for system, seed, encoders, k in tasks
@@ -201,7 +211,7 @@ def main():
                 rows[(ANCHOR, TUNED, seed)] = anchor[TUNED]
     tested, default_pooled = tested_records(folds), []
     for system in systems:
-        for seed in args.seeds:
+        for seed in seeds[system]:
             mine = [(result, fit_s) for (s, sd, _, _), (result, fit_s) in zip(tasks, results)
                     if s == system and sd == seed]
             pooled = pooled_predictions([result for result, _ in mine], folds, Y, classes)

@@ -295,24 +295,21 @@ def make_default_pipeline(
     ['time', 'spectrogram']
     """
     samples = int(round(window * fs))
+    fresh = dict(window=samples, fs=fs, lead_mask_proba=lead_mask_proba, device=device, verbose=verbose)
     if pretrained is None:
         size = size or _DEFAULT_SIZE
-        branch_list = make_fusion_branches(
-            _MODALITIES if branches is None else branches,
-            window=samples,
-            fs=fs,
-            size=size,
-            max_epochs=pretrain_epochs or _EPOCHS[size][0],
-            lead_mask_proba=lead_mask_proba,
-            device=device,
-            verbose=verbose,
-        )
+        branch_list = make_fusion_branches(_MODALITIES if branches is None else branches, size=size,
+                                           max_epochs=pretrain_epochs or _EPOCHS[size][0], **fresh)
     else:
         encoders = _pretrained_encoders(pretrained)
-        _check_pretrained_options(encoders, size=size, pretrain_epochs=pretrain_epochs, pretraining=pretraining)
+        names = encoders.modalities if branches is None else tuple(_names(branches))
+        others = [name for name in names if name not in encoders.modalities]
+        _check_pretrained_options(encoders, size=size, pretrain_epochs=pretrain_epochs, pretraining=pretraining,
+                                  others=others)
         encoders.check_compatible(fs=fs, window=window)
-        size, pretraining = encoders.size, "prefit"
-        branch_list = encoders.frozen_branches(None if branches is None else _names(branches))
+        size = encoders.size
+        branch_list = _pretrained_branches(encoders, names, others, pretrain_epochs or _EPOCHS[size][0], fresh)
+        pretraining = pretraining if others else "prefit"
     classifier = GatedFusionClassifier(
         branches=branch_list,
         fusion=fusion,
@@ -347,11 +344,22 @@ def _pretrained_encoders(pretrained):
     )
 
 
-def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretraining):
-    """Options that contradict starting from ``encoders``."""
+def _pretrained_branches(encoders, names, others, pretrain_epochs, fresh):
+    """The encoders' frozen branches, and fresh ones of their size for the ``others`` they lack, in order."""
+    frozen = dict(encoders.frozen_branches([name for name in names if name not in others]) if len(others) < len(names)
+                  else [])
+    built = dict(make_fusion_branches(others, size=encoders.size, max_epochs=pretrain_epochs, **fresh)
+                 if others else [])
+    return [(name, frozen[name] if name in frozen else built[name]) for name in names]
+
+
+def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretraining, others):
+    """Options that contradict starting from ``encoders`` (``others``: the branches they lack)."""
     if size is not None and size != encoders.size:
         raise ValueError(f"size={size!r}, but the pretrained encoders are {encoders.size!r}; leave size=None "
                          "to take theirs, or pass pretrained=None to pretrain encoders of that size inside fit.")
+    if others:  # those branches are pretrained inside fit, or start from random weights
+        return
     if pretrain_epochs is not None:
         raise ValueError("pretrain_epochs is for pretraining inside fit; with pretrained encoders there is none "
                          "(pretrained=None pretrains inside fit).")

@@ -200,5 +200,10 @@ def _with_own_standardizer(estimator):
     return Pipeline([*steps[:-1], ("input_standardizer", LeadStandardizer()), steps[-1]])
 
 
+def is_frozen(estimator):
+    """Whether a branch was fitted beforehand (wrapped in ``FrozenEstimator``)."""
+    return isinstance(estimator, FrozenEstimator)
+
+
 def _unfrozen(estimator):
     return estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator

@@ -12,7 +12,14 @@ from .._validation import check_amplitude, check_signals, warn_short_records
 from ..augmentation import RandomLeadMasking
 from ..nn import GatedFusionHead, MultiBranchNetwork
 from ._base import BaseFusionClassifier
-from ._branches import branch_modules, branch_parts, check_pretrained, fit_branches, make_fusion_branches
+from ._branches import (
+    branch_modules,
+    branch_parts,
+    check_pretrained,
+    fit_branches,
+    is_frozen,
+    make_fusion_branches,
+)
 from ._net import SignalFusionNet
 
 _BRANCH_ALIAS = re.compile(r"^branches__(?=.)")  # branches__time__lr -> time__lr
@@ -88,8 +95,9 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         ``cross_validate`` does) unfits them, so wrap them in
         ``FrozenEstimator`` there instead. None: no pretraining; encoders of
         the branches' architecture start from random weights (the "without
-        self-KD" ablation); only the branches' preprocessing steps are
-        fitted.
+        self-KD" ablation), except those of branches wrapped in
+        ``FrozenEstimator``, pretrained beforehand, which start from their
+        weights; only the branches' preprocessing steps are fitted.
     hidden_size : int, default=512
         Output size of the head's first linear layer ``W_1``.
     window : int, default=250
@@ -388,17 +396,17 @@ class GatedFusionClassifier(BaseFusionClassifier, BaseComposition):
         else:
             fitted = fit_branches(branches, X, rng, pretrain=self.pretraining == "fit")
         parts = [branch_parts(name, estimator) for name, estimator in fitted]
+        # A frozen branch was pretrained beforehand: it starts from its weights even without pretraining here.
+        pretrained = [self.pretraining is not None or is_frozen(estimator) for _, estimator in branches]
         self.__dict__.pop("named_branches_", None)  # from an earlier fit with pretraining
-        if self.pretraining is not None:
-            for part in parts:
-                check_pretrained(part, X.shape[1])
+        if any(pretrained):
+            for part, start in zip(parts, pretrained):
+                if start:
+                    check_pretrained(part, X.shape[1])
             self.named_branches_ = Bunch(**dict(fitted))
         self.modality_names_ = np.array(names, dtype=object)
         with seeded_torch(draw_seed(rng, bits=SKLEARN_SEED_BITS)):
-            modules = [
-                branch_modules(part, X.shape[1], pretrained=self.pretraining is not None)
-                for part in parts
-            ]
+            modules = [branch_modules(part, X.shape[1], pretrained=start) for part, start in zip(parts, pretrained)]
             front_ends, encoders = zip(*modules)
             head = GatedFusionHead(
                 [encoder.out_features for encoder in encoders], n_classes, self.hidden_size,
