@@ -237,10 +237,19 @@ def test_pretrained_start_refuses_what_does_not_fit(encoders, options, error, me
         make_default_pipeline(pretrained=encoders, **options)
 
 
-def test_pretrained_start_refuses_a_missing_branch_and_other_objects(pool):
+@pytest.mark.parametrize("pretraining", ["fit", None])
+def test_branches_the_encoders_lack_are_built_fresh(pool, pretraining):
     time_only = pretrain_encoders(pool, method="contrastive", epochs=1, random_state=0)
-    with pytest.raises(ValueError, match="no 'spectrogram' branch \\(method 'contrastive' pretrains 'time'\\)"):
-        make_default_pipeline(pretrained=time_only, branches=("time", "spectrogram"))
+    classifier = make_default_pipeline(pretrained=time_only, branches=("spectrogram", "time"), pretraining=pretraining,
+                                       **SINGLE)[-1]
+    (first, spectrogram), (second, time_branch) = classifier.branches
+    assert (first, second) == ("spectrogram", "time") and classifier.pretraining == pretraining
+    assert isinstance(time_branch, FrozenEstimator) and time_branch.estimator is dict(time_only.branches)["time"]
+    assert isinstance(spectrogram[0], STFTSpectrogram) and spectrogram[-1].size == time_only.size
+
+
+def test_pretrained_start_refuses_other_objects(pool):
+    time_only = pretrain_encoders(pool, method="contrastive", epochs=1, random_state=0)
     assert _branch_names(make_default_pipeline(pretrained=time_only, **SINGLE)) == ["time"]
     with pytest.raises(TypeError, match="pretrained must be 'bundled', None, an encoders file or PretrainedEncoders"):
         make_default_pipeline(pretrained={"time": None})

@@ -71,3 +71,18 @@ def test_without_pretraining_the_branch_standardises_with_the_training_records(d
     front = model.net_.module_.front_ends[0][0]
     np.testing.assert_allclose(front.mean.numpy(), data.X.mean(axis=(0, 2)), rtol=1e-4, atol=1e-6)
     assert model.predict_proba(data.X).shape == data.y.shape
+
+
+def test_without_pretraining_a_frozen_branch_keeps_its_weights_and_the_others_start_random(pretrained, data):
+    other = ContrastivePretrainer(**PRETRAIN)
+    model = GatedFusionClassifier(
+        branches=[("time", FrozenEstimator(pretrained)), ("other", other)], pretraining=None,
+        **{**FAST, "lr": 1e-10, "min_lr": 0.0, "max_epochs": 1},
+    ).fit(data.X, data.y)
+    frozen, fresh = model.net_.module_.encoders
+    for key, value in pretrained.encoder_.state_dict().items():
+        torch.testing.assert_close(frozen.state_dict()[key].cpu(), value, atol=1e-7, rtol=0)
+    assert not hasattr(other, "encoder_")  # the other branch was not pretrained
+    start = pretrained.encoder_.state_dict()
+    assert any(not torch.equal(fresh.state_dict()[key].cpu(), start[key]) for key in start)
+    assert list(model.named_branches_) == ["time", "other"]
