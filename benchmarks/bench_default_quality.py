@@ -19,7 +19,7 @@ Systems, per seed:
 - ``default from random weights``, with ``--scratch SEED ...``: the same
   options with ``pretrained=None``, for those seeds;
 - ``previous default``: ``make_default_pipeline(pretrained=None,
-  ensemble=None, blend=None)`` (self-KD inside fit, one model, thresholds on
+  pretraining="fit", ensemble=None, blend=None)`` (self-KD inside fit, one model, thresholds on
   its 10 % validation split), with ``--previous``;
 - ``MiniRocket + ridge``: the anchor (``_anchor.py``), MiniRocket seeded
   with the seed, thresholds tuned on inner 5-fold out-of-fold scores.
@@ -73,7 +73,7 @@ def fit_fold(system, X, Y, classes, train, test, seed, encoders, args):
     elif system == SCRATCH:
         model = make_default_pipeline(classes=classes, pretrained=None, random_state=seed, **args.set)
     else:
-        model = make_default_pipeline(classes=classes, pretrained=None, ensemble=None, blend=None,
+        model = make_default_pipeline(classes=classes, pretrained=None, pretraining="fit", ensemble=None, blend=None,
                                       random_state=seed, **args.previous_set)
     start = time.perf_counter()
     model.fit(X[train], Y[train])

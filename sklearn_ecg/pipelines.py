@@ -165,7 +165,7 @@ def make_default_pipeline(
     finetune_epochs=None,
     branches=None,
     fusion="gate",
-    pretraining="fit",
+    pretraining=None,
     pretrained="bundled",
     lead_mask_proba=0.5,
     ensemble=5,
@@ -182,11 +182,12 @@ def make_default_pipeline(
     (:class:`~sklearn_ecg.model_selection.MultilabelThresholdTuner` with
     ``cv=5, ensemble=True``) of a blend
     (:class:`~sklearn_ecg.ensemble.MultilabelVotingClassifier`) of two
-    models: a :class:`~sklearn_ecg.fusion.GatedFusionClassifier` whose time
-    branch starts from the encoders bundled with the package
+    models: a :class:`~sklearn_ecg.fusion.GatedFusionClassifier` with two
+    branches fused by a learned gate, the time series, whose encoder starts
+    from those bundled with the package
     (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`: contrastive
-    pretraining on 585 unlabelled records) and is fine-tuned with random
-    lead masking, and a
+    pretraining on 585 unlabelled records), and its STFT spectrogram, from
+    random weights, fine-tuned end to end with random lead masking; and a
     :class:`~sklearn_ecg.linear_model.MiniRocketRidgeClassifier`. Each of the
     five inner models trains on four fifths of the records; their
     out-of-fold probabilities tune the per-class thresholds on the challenge
@@ -194,10 +195,10 @@ def make_default_pipeline(
     this is what beats the tuned MiniRocket anchor (see the user guide's
     "Default pipeline" section and ``benchmarks/bench_default_quality.py``).
 
-    The paper's model, two branches (time series and STFT spectrogram) each
-    pretrained by self-knowledge distillation inside ``fit`` and fused by a
-    learned gate, is ``pretrained=None, blend=None``; with ``ensemble=None``
-    too, it is one model whose thresholds are tuned on its validation split.
+    The paper's model, both branches pretrained by self-knowledge
+    distillation inside ``fit``, is ``pretrained=None, pretraining="fit",
+    blend=None``; with ``ensemble=None`` too, it is one model whose
+    thresholds are tuned on its validation split.
 
     Parameters
     ----------
@@ -212,19 +213,23 @@ def make_default_pipeline(
         Encoder size preset; None: ``"tiny"``, or the size of the
         ``pretrained`` encoders (another size is an error then).
     pretrain_epochs, finetune_epochs : int, default=None
-        Epochs of self-KD pretraining and of fine-tuning; None: the size
-        preset's defaults. No ``pretrain_epochs`` with ``pretrained``.
+        Epochs of self-KD pretraining (with ``pretraining="fit"``) and of
+        fine-tuning; None: the size preset's defaults.
     branches : sequence of {"time", "spectrogram"}, default=None
         Modalities of the classifier, in the gate's order (the branches of
         :func:`~sklearn_ecg.fusion.make_fusion_branches`); None: time and
-        spectrogram, or every branch of the ``pretrained`` encoders. One of
-        them alone gives a single-modality model (ablation); its gate then
-        has one weight, always 1, and ``fusion="concat"`` is the plain model.
+        spectrogram. A branch the ``pretrained`` encoders have starts from
+        them; the others are built as :func:`make_fusion_branches` builds
+        them. One of them alone gives a single-modality model (ablation);
+        its gate then has one weight, always 1, and ``fusion="concat"`` is
+        the plain model.
     fusion : {"gate", "concat"}, default="gate"
         How the modalities are fused.
-    pretraining : {"fit"} or None, default="fit"
-        None trains the encoders from random weights (ablation); not with
-        ``pretrained``.
+    pretraining : {"fit"} or None, default=None
+        What ``fit`` does to the branches that do not start from
+        ``pretrained`` encoders: ``"fit"`` pretrains them by self-KD on the
+        training records (the paper's recipe); None starts them from random
+        weights.
     pretrained : "bundled", str, path-like, PretrainedEncoders or None, default="bundled"
         Encoders pretrained beforehand: ``"bundled"``, those shipped with
         the package (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`;
@@ -238,11 +243,10 @@ def make_default_pipeline(
         :class:`~sklearn.frozen.FrozenEstimator`): every fit, also of the
         clones that ``cross_validate`` and ``GridSearchCV`` make, loads their
         weights and fine-tunes them with the labels, without pretraining
-        again. Their sampling rate, window and branches must be ``fs``,
-        ``window`` and ``branches`` (a ValueError names what differs); the
-        lead count is checked by ``fit``. None: the branches are pretrained
-        by self-KD inside ``fit`` (``pretraining="fit"``), the paper's
-        recipe, for any sampling rate and window.
+        again. Their sampling rate and window must be ``fs`` and ``window``
+        (a ValueError names what differs); the lead count is checked by
+        ``fit``. None: no branch starts from pretrained encoders (see
+        ``pretraining``), for any sampling rate and window.
     lead_mask_proba : float, default=0.5
         Random lead masking probability, in pretraining and fine-tuning.
     ensemble : int or None, default=5
@@ -290,22 +294,24 @@ def make_default_pipeline(
     >>> tuner = pipe[-1]
     >>> tuner.cv, [name for name, _ in tuner.estimator.estimators]
     (5, ['fusion', 'minirocket'])
-    >>> paper = make_default_pipeline(pretrained=None, blend=None, ensemble=None)
-    >>> [name for name, _ in paper[-1].branches]
-    ['time', 'spectrogram']
+    >>> paper = make_default_pipeline(pretrained=None, pretraining="fit", blend=None, ensemble=None)
+    >>> paper[-1].pretraining, [name for name, _ in paper[-1].branches]
+    ('fit', ['time', 'spectrogram'])
     """
     samples = int(round(window * fs))
     fresh = dict(window=samples, fs=fs, lead_mask_proba=lead_mask_proba, device=device, verbose=verbose)
     if pretrained is None:
         size = size or _DEFAULT_SIZE
+        if pretrain_epochs is not None and pretraining is None:
+            raise ValueError("pretrain_epochs is for self-KD pretraining inside fit: pass pretraining='fit'.")
         branch_list = make_fusion_branches(_MODALITIES if branches is None else branches, size=size,
                                            max_epochs=pretrain_epochs or _EPOCHS[size][0], **fresh)
     else:
         encoders = _pretrained_encoders(pretrained)
-        names = encoders.modalities if branches is None else tuple(_names(branches))
+        names = _MODALITIES if branches is None else tuple(_names(branches))
         others = [name for name in names if name not in encoders.modalities]
-        _check_pretrained_options(encoders, size=size, pretrain_epochs=pretrain_epochs, pretraining=pretraining,
-                                  others=others)
+        _check_pretrained_options(encoders, size=size, pretrain_epochs=pretrain_epochs,
+                                  pretrains=bool(others) and pretraining == "fit")
         encoders.check_compatible(fs=fs, window=window)
         size = encoders.size
         branch_list = _pretrained_branches(encoders, names, others, pretrain_epochs or _EPOCHS[size][0], fresh)
@@ -353,19 +359,14 @@ def _pretrained_branches(encoders, names, others, pretrain_epochs, fresh):
     return [(name, frozen[name] if name in frozen else built[name]) for name in names]
 
 
-def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretraining, others):
-    """Options that contradict starting from ``encoders`` (``others``: the branches they lack)."""
+def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretrains):
+    """Options that contradict starting from ``encoders`` (``pretrains``: some other branch is pretrained in fit)."""
     if size is not None and size != encoders.size:
         raise ValueError(f"size={size!r}, but the pretrained encoders are {encoders.size!r}; leave size=None "
-                         "to take theirs, or pass pretrained=None to pretrain encoders of that size inside fit.")
-    if others:  # those branches are pretrained inside fit, or start from random weights
-        return
-    if pretrain_epochs is not None:
-        raise ValueError("pretrain_epochs is for pretraining inside fit; with pretrained encoders there is none "
-                         "(pretrained=None pretrains inside fit).")
-    if pretraining is None:
-        raise ValueError("pretraining=None trains from random weights; it contradicts pretrained encoders (pass "
-                         "pretrained=None too).")
+                         "to take theirs, or pass pretrained=None to build encoders of that size.")
+    if pretrain_epochs is not None and not pretrains:
+        raise ValueError("pretrain_epochs is for self-KD pretraining inside fit (pretraining='fit' of the branches "
+                         "the pretrained encoders lack, or pretrained=None); here no branch is pretrained in fit.")
 
 
 def _names(branches):

@@ -113,9 +113,13 @@ def add_quiet_option(parser):
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
 
 
+# --pretrained's value for self-KD pretraining inside every fit (the paper's recipe).
+SELFKD = "selfkd"
+
+
 def pretrained_arg(text):
-    """argparse type of ``--pretrained``: ``bundled``, ``none`` or an encoders file."""
-    return {BUNDLED: BUNDLED, "none": None}.get(text, Path(text))
+    """argparse type of ``--pretrained``: ``bundled``, ``selfkd``, ``none`` or an encoders file."""
+    return {BUNDLED: BUNDLED, SELFKD: SELFKD, "none": None}.get(text, Path(text))
 
 
 pretrained_arg.__name__ = "encoders"
@@ -136,6 +140,7 @@ def add_model_options(parser, *, paper=False):
     ``paper``: default to the paper's model (self-KD inside fit, one model,
     no blend) instead of the library's default pipeline.
     """
+    # The pipeline's own default is its pretrained start; the paper pretrains inside fit.
     def default(name, paper_value):
         return paper_value if paper else default_of(make_default_pipeline, name)
 
@@ -149,7 +154,7 @@ def add_model_options(parser, *, paper=False):
                              "size of the --pretrained encoders)")
     parser.add_argument("--pretrain-epochs", type=_bounded(int, 1),
                         default=default_of(make_default_pipeline, "pretrain_epochs"),
-                        help="self-KD pretraining epochs per branch, with --pretrained none (default: the "
+                        help="self-KD pretraining epochs per branch, with --pretrained selfkd (default: the "
                              "preset's)")
     parser.add_argument("--epochs", type=_bounded(int, 1),
                         default=default_of(make_default_pipeline, "finetune_epochs"),
@@ -165,13 +170,14 @@ def add_model_options(parser, *, paper=False):
                         choices=(*BLENDS, None), metavar="{" + ",".join((*BLENDS, "none")) + "}", default=blend,
                         help="average the fused model's probabilities with those of a MiniRocket + ridge "
                              f"model, or none (needs --ensemble; default: {blend or 'none'})")
-    pretrained = default("pretrained", None)
+    pretrained = default("pretrained", SELFKD)
     parser.add_argument("--pretrained", type=pretrained_arg, metavar="ENCODERS", default=pretrained,
-                        help="start the branches from pretrained encoders, fine-tuned in every fit without "
-                             "pretraining there: bundled (those shipped with sklearn-ecg, pretrained on 585 "
-                             "unlabelled PTB-XL and LUDB records), a file of `sklearn-ecg pretrain` (trusted "
-                             "files only: loading runs code), or none (self-KD pretraining of the time and "
-                             f"spectrogram branches inside every fit) (default: {pretrained or 'none'})")
+                        help="where the encoders start: bundled (the time encoder shipped with sklearn-ecg, "
+                             "pretrained on 585 unlabelled PTB-XL and LUDB records; the spectrogram branch from "
+                             "random weights), a file of `sklearn-ecg pretrain` (its branches; trusted files "
+                             "only: loading runs code), selfkd (both branches pretrained by self-KD inside every "
+                             "fit, the paper's recipe) or none (random weights); encoders are fine-tuned in "
+                             f"every fit (default: {pretrained})")
     add_device_option(parser, default=default_of(make_default_pipeline, "device"),
                       default_help="%(default)s")
 
@@ -235,8 +241,10 @@ class ModelOptions:
         ``overrides`` replace options."""
         options = dict(
             classes=classes, fs=data.fs, window=self.window, size=self.size,
+            pretraining="fit" if self.pretrained == SELFKD else None,
             pretrain_epochs=self.pretrain_epochs, finetune_epochs=self.epochs, ensemble=self.ensemble,
-            blend=self.blend, device=self.device, random_state=data.seed, pretrained=self.pretrained,
+            blend=self.blend, device=self.device, random_state=data.seed,
+            pretrained=None if self.pretrained == SELFKD else self.pretrained,
             **task.tuning_params(),
         )
         return make_default_pipeline(**{**options, **overrides})
