@@ -13,9 +13,9 @@ from .leads import LEAD_NAMES
 from .linear_model import MiniRocketRidgeClassifier
 from .model_selection import MultilabelThresholdTuner
 from .preprocessing import LeadStandardizer
-from .pretraining import ContrastivePretrainer, PretrainedEncoders, load_bundled_encoders, load_encoders
+from .pretraining import ContrastivePretrainer, PretrainedEncoders, load_encoders
 
-__all__ = ["BLENDS", "BUNDLED", "PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
+__all__ = ["BLENDS", "PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
 
 # Epochs per size preset (pretraining, fine-tuning): enough to learn on a
 # few hundred records, few enough for ten folds on a 2-core CPU with the
@@ -58,9 +58,6 @@ _METHODS = {
 }
 PRETRAINING_METHODS = tuple(_METHODS)
 """Names of the methods of :func:`pretrain_encoders`."""
-
-BUNDLED = "bundled"
-"""The ``pretrained`` value of the encoders shipped with the package."""
 
 BLENDS = ("minirocket",)
 """Models that :func:`make_default_pipeline` can blend with the fused model."""
@@ -166,7 +163,7 @@ def make_default_pipeline(
     branches=None,
     fusion="gate",
     pretraining=None,
-    pretrained="bundled",
+    pretrained=None,
     lead_mask_proba=0.5,
     ensemble=5,
     blend="minirocket",
@@ -176,29 +173,31 @@ def make_default_pipeline(
     verbose=0,
     random_state=None,
 ):
-    """Build the library's default pipeline: pretrained encoders, fine-tuned, blended and cross-fitted.
+    """Build the library's default pipeline: gated fusion and MiniRocket, blended and cross-fitted.
 
     Per-lead standardisation, then, by default, a cross-fitted ensemble
     (:class:`~sklearn_ecg.model_selection.MultilabelThresholdTuner` with
     ``cv=5, ensemble=True``) of a blend
     (:class:`~sklearn_ecg.ensemble.MultilabelVotingClassifier`) of two
-    models: a :class:`~sklearn_ecg.fusion.GatedFusionClassifier` with two
-    branches fused by a learned gate, the time series, whose encoder starts
-    from those bundled with the package
-    (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`: contrastive
-    pretraining on 585 unlabelled records), and its STFT spectrogram, from
-    random weights, fine-tuned end to end with random lead masking; and a
+    models: a :class:`~sklearn_ecg.fusion.GatedFusionClassifier`, the time
+    series and its STFT spectrogram fused by a learned gate, trained end to
+    end with random lead masking, and a
     :class:`~sklearn_ecg.linear_model.MiniRocketRidgeClassifier`. Each of the
     five inner models trains on four fifths of the records; their
     out-of-fold probabilities tune the per-class thresholds on the challenge
     metric, and their mean probability predicts. On the development records
-    this is what beats the tuned MiniRocket anchor (see the user guide's
-    "Default pipeline" section and ``benchmarks/bench_default_quality.py``).
+    this is what beat the tuned MiniRocket anchor (the user guide's "default
+    pipeline" page and ``benchmarks/bench_default_quality.py``).
 
-    The paper's model, both branches pretrained by self-knowledge
-    distillation inside ``fit``, is ``pretrained=None, pretraining="fit",
+    The encoders start from random weights by default: on the development
+    records, neither self-KD pretraining inside ``fit`` nor a time encoder
+    pretrained contrastively on 585 other, unlabelled records did better
+    once fine-tuned. The paper's model, both branches pretrained by
+    self-knowledge distillation inside ``fit``, is ``pretraining="fit",
     blend=None``; with ``ensemble=None`` too, it is one model whose
-    thresholds are tuned on its validation split.
+    thresholds are tuned on its validation split. ``pretrained`` starts
+    branches from encoders pretrained beforehand (:func:`pretrain_encoders`,
+    ``sklearn-ecg pretrain``).
 
     Parameters
     ----------
@@ -230,14 +229,10 @@ def make_default_pipeline(
         ``pretrained`` encoders: ``"fit"`` pretrains them by self-KD on the
         training records (the paper's recipe); None starts them from random
         weights.
-    pretrained : "bundled", str, path-like, PretrainedEncoders or None, default="bundled"
-        Encoders pretrained beforehand: ``"bundled"``, those shipped with
-        the package (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`;
-        12 leads at 100 Hz, 2.5 s windows, the time branch); an encoders
-        file (of :func:`~sklearn_ecg.pretraining.save_encoders` or
-        ``sklearn-ecg pretrain``; a file named ``bundled`` as
-        ``pathlib.Path("bundled")``); or
-        :class:`~sklearn_ecg.pretraining.PretrainedEncoders` (of
+    pretrained : str, path-like, PretrainedEncoders or None, default=None
+        Encoders pretrained beforehand: an encoders file (of
+        :func:`~sklearn_ecg.pretraining.save_encoders` or ``sklearn-ecg
+        pretrain``) or :class:`~sklearn_ecg.pretraining.PretrainedEncoders` (of
         :func:`pretrain_encoders`). The classifier takes them as frozen
         branches (``pretraining="prefit"`` with
         :class:`~sklearn.frozen.FrozenEstimator`): every fit, also of the
@@ -340,13 +335,10 @@ def make_default_pipeline(
 def _pretrained_encoders(pretrained):
     if isinstance(pretrained, PretrainedEncoders):
         return pretrained
-    if isinstance(pretrained, str) and pretrained == BUNDLED:
-        return load_bundled_encoders()
     if isinstance(pretrained, (str, os.PathLike)):
         return load_encoders(pretrained)
     raise TypeError(
-        f"pretrained must be 'bundled', None, an encoders file or PretrainedEncoders; got "
-        f"{type(pretrained).__name__}."
+        f"pretrained must be None, an encoders file or PretrainedEncoders; got {type(pretrained).__name__}."
     )
 
 

@@ -13,7 +13,7 @@ from sklearn_ecg.metrics import make_cinc_scorers
 from sklearn_ecg.model_selection import MultilabelThresholdTuner
 from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
 from sklearn_ecg.preprocessing import LeadStandardizer, STFTSpectrogram
-from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer, load_bundled_encoders, save_encoders
+from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer, save_encoders
 
 # One fused model, thresholds on its validation split: with pretrained encoders,
 # or, as the paper, self-KD pretraining inside fit.
@@ -25,7 +25,7 @@ def _branch_names(pipeline):
     return [name for name, _ in pipeline[-1].branches]
 
 
-def test_default_pipeline_blends_the_bundled_encoders_and_minirocket_in_a_cross_fitted_ensemble():
+def test_default_pipeline_blends_gated_fusion_and_minirocket_in_a_cross_fitted_ensemble():
     pipeline = make_default_pipeline(classes=["426783006"], random_state=3)
     tuner = pipeline[-1]
     assert isinstance(pipeline[0], LeadStandardizer) and isinstance(tuner, MultilabelThresholdTuner)
@@ -35,15 +35,11 @@ def test_default_pipeline_blends_the_bundled_encoders_and_minirocket_in_a_cross_
     (fusion_name, fusion), (rocket_name, rocket) = blend.estimators
     assert (fusion_name, rocket_name) == ("fusion", "minirocket")
     assert isinstance(rocket, MiniRocketRidgeClassifier) and rocket.random_state == 3
-    # The time branch from the bundled encoders, the spectrogram branch from random weights.
+    # Both branches from random weights: no pretraining measured better once fine-tuned.
     assert isinstance(fusion, GatedFusionClassifier) and fusion.pretraining is None and fusion.fusion == "gate"
     assert (fusion.validation_fraction, fusion.n_iter_no_change, fusion.threshold) == (None, None, 0.5)
-    (name, frozen), (other, spectrogram) = fusion.branches
-    bundled = dict(load_bundled_encoders().branches)["time"]
-    assert (name, other) == ("time", "spectrogram") and isinstance(frozen, FrozenEstimator)
-    assert isinstance(spectrogram[0], STFTSpectrogram)
-    state, expected = frozen.estimator.encoder_.state_dict(), bundled.encoder_.state_dict()
-    assert all(torch.equal(state[key], expected[key]) for key in expected)
+    assert _branch_names(make_default_pipeline(blend=None, ensemble=None)) == ["time", "spectrogram"]
+    assert fusion.max_epochs == 50
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -253,7 +249,7 @@ def test_branches_the_encoders_lack_are_built_fresh(pool, pretraining):
 def test_pretrained_start_refuses_other_objects(pool):
     time_only = pretrain_encoders(pool, method="contrastive", epochs=1, random_state=0)
     assert _branch_names(make_default_pipeline(pretrained=time_only, branches=["time"], **SINGLE)) == ["time"]
-    with pytest.raises(TypeError, match="pretrained must be 'bundled', None, an encoders file or PretrainedEncoders"):
+    with pytest.raises(TypeError, match="pretrained must be None, an encoders file or PretrainedEncoders"):
         make_default_pipeline(pretrained={"time": None})
 
 

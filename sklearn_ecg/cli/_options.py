@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..datasets import load_folders, load_ludb, load_physionet, load_ptbxl
 from ..evaluation import cross_val_cinc_report
-from ..pipelines import BLENDS, BUNDLED, make_default_pipeline, pretrain_encoders
+from ..pipelines import BLENDS, make_default_pipeline, pretrain_encoders
 from ._errors import UsageError
 
 # ECGs below 50 Hz lose the QRS complex; the challenge records go up to 1000 Hz,
@@ -118,8 +118,8 @@ SELFKD = "selfkd"
 
 
 def pretrained_arg(text):
-    """argparse type of ``--pretrained``: ``bundled``, ``selfkd``, ``none`` or an encoders file."""
-    return {BUNDLED: BUNDLED, SELFKD: SELFKD, "none": None}.get(text, Path(text))
+    """argparse type of ``--pretrained``: ``selfkd``, ``none`` or an encoders file."""
+    return {SELFKD: SELFKD, "none": None}.get(text, Path(text))
 
 
 pretrained_arg.__name__ = "encoders"
@@ -140,7 +140,6 @@ def add_model_options(parser, *, paper=False):
     ``paper``: default to the paper's model (self-KD inside fit, one model,
     no blend) instead of the library's default pipeline.
     """
-    # The pipeline's own default is its pretrained start; the paper pretrains inside fit.
     def default(name, paper_value):
         return paper_value if paper else default_of(make_default_pipeline, name)
 
@@ -170,14 +169,13 @@ def add_model_options(parser, *, paper=False):
                         choices=(*BLENDS, None), metavar="{" + ",".join((*BLENDS, "none")) + "}", default=blend,
                         help="average the fused model's probabilities with those of a MiniRocket + ridge "
                              f"model, or none (needs --ensemble; default: {blend or 'none'})")
-    pretrained = default("pretrained", SELFKD)
-    parser.add_argument("--pretrained", type=pretrained_arg, metavar="ENCODERS", default=pretrained,
-                        help="where the encoders start: bundled (the time encoder shipped with sklearn-ecg, "
-                             "pretrained on 585 unlabelled PTB-XL and LUDB records; the spectrogram branch from "
-                             "random weights), a file of `sklearn-ecg pretrain` (its branches; trusted files "
-                             "only: loading runs code), selfkd (both branches pretrained by self-KD inside every "
-                             "fit, the paper's recipe) or none (random weights); encoders are fine-tuned in "
-                             f"every fit (default: {pretrained})")
+    pretrained = SELFKD if paper else "none"
+    parser.add_argument("--pretrained", type=pretrained_arg, metavar="ENCODERS", default=pretrained_arg(pretrained),
+                        help="where the encoders start: none (random weights), selfkd (both branches pretrained "
+                             "by self-KD inside every fit, the paper's recipe) or a file of `sklearn-ecg "
+                             "pretrain` (its branches, the others from random weights; trusted files only: "
+                             "loading runs code); they are fine-tuned in every fit "
+                             f"(default: {pretrained})")
     add_device_option(parser, default=default_of(make_default_pipeline, "device"),
                       default_help="%(default)s")
 
