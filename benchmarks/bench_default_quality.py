@@ -7,32 +7,32 @@ same folds in this one run, each seed its own row and a mean +- sd row.
 
 Systems, per seed:
 
-- ``default``: ``make_default_pipeline(classes=..., random_state=seed)``
-  with, as its ``pretrained`` encoders, ``pretrain_encoders(pool,
-  method=..., random_state=seed)`` on the unlabelled pool ``ptbxl-dev`` +
-  ``ludb-dev`` (585 records, never the evaluated ones): the recipe of the
-  encoders bundled with the package (which are seed 0's). ``--set`` passes
-  other ``make_default_pipeline`` options, to measure candidates.
+- ``default``: ``make_default_pipeline(classes=..., random_state=seed)``;
+  ``--set`` passes other ``make_default_pipeline`` options, to measure
+  candidates.
 - its members, when the default is a blend: each member's probabilities
   from the same fitted inner models, with thresholds tuned on that
   member's own inner out-of-fold probabilities;
-- ``default from random weights``, with ``--scratch SEED ...``: the same
-  options with ``pretrained=None``, for those seeds;
+- ``default, time encoder pretrained on the pool``, with ``--pool SEED
+  ...``: the same with, as its ``pretrained`` encoders,
+  ``pretrain_encoders(pool, method=..., random_state=seed)`` on the
+  unlabelled pool ``ptbxl-dev`` + ``ludb-dev`` (585 records, never the
+  evaluated ones); its spectrogram branch starts from random weights;
 - ``previous default``: ``make_default_pipeline(pretrained=None,
-  ensemble=None, blend=None)`` (self-KD inside fit, one model, thresholds on
+  pretraining="fit", ensemble=None, blend=None)`` (self-KD inside fit, one model, thresholds on
   its 10 % validation split), with ``--previous``;
 - ``MiniRocket + ridge``: the anchor (``_anchor.py``), MiniRocket seeded
   with the seed, thresholds tuned on inner 5-fold out-of-fold scores.
 
 Every metric of METHODS.md section 3 and each system's fit time (summed
-over the folds; the default's pool pretraining apart). ``--n-jobs`` runs
-the pool pretrainings, then the (seed, fold) fits, in that many processes
-of one torch thread each.
+over the folds; the pool pretraining apart). ``--n-jobs`` runs the pool
+pretrainings, then the (system, seed, fold) fits, in that many processes of
+one torch thread each.
 
 Usage::
 
     python benchmarks/bench_default_quality.py --quick               # smoke run: 2 folds, few epochs
-    python benchmarks/bench_default_quality.py --seeds 0 1 2 --n-jobs 2 --previous
+    python benchmarks/bench_default_quality.py --seeds 0 1 2 --pool 0 1 2 --previous --n-jobs 2
 """
 
 import argparse
@@ -53,7 +53,7 @@ from sklearn_ecg.model_selection import MultilabelStratifiedKFold, apply_thresho
 from sklearn_ecg.pipelines import make_default_pipeline, pretrain_encoders
 
 DEFAULT, PREVIOUS, ANCHOR = "default", "previous default (one model, validation split)", "MiniRocket + ridge"
-SCRATCH = "default from random weights (pretrained=None)"
+POOL = "default, time encoder pretrained on the pool"
 
 
 def pretrain_pool(pool, seed, args):
@@ -69,17 +69,17 @@ def fit_fold(system, X, Y, classes, train, test, seed, encoders, args):
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
     if system == DEFAULT:
+        model = make_default_pipeline(classes=classes, random_state=seed, **args.set)
+    elif system == POOL:
         model = make_default_pipeline(classes=classes, pretrained=encoders, random_state=seed, **args.set)
-    elif system == SCRATCH:
-        model = make_default_pipeline(classes=classes, pretrained=None, random_state=seed, **args.set)
     else:
-        model = make_default_pipeline(classes=classes, pretrained=None, ensemble=None, blend=None,
+        model = make_default_pipeline(classes=classes, pretrained=None, pretraining="fit", ensemble=None, blend=None,
                                       random_state=seed, **args.previous_set)
     start = time.perf_counter()
     model.fit(X[train], Y[train])
     fit_s = time.perf_counter() - start
     rows = {system: (None, model.predict_proba(X[test]), model.predict(X[test]))}
-    if system in (DEFAULT, SCRATCH):
+    if system in (DEFAULT, POOL):
         rows.update({f"{system}: {name}": value
                      for name, value in member_rows(model, X[train], Y[train], X[test]).items()})
     return rows, fit_s
@@ -167,8 +167,9 @@ def main():
     parser.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE",
                         help="make_default_pipeline options of the default row, e.g. finetune_epochs=80")
     parser.add_argument("--previous", action="store_true", help="also the previous default")
-    parser.add_argument("--scratch", type=int, nargs="*", default=[], metavar="SEED",
-                        help="also the default with pretrained=None (same --set options), for these seeds")
+    parser.add_argument("--pool", type=int, nargs="*", default=[], metavar="SEED",
+                        help="also the default whose time encoder starts from pool-pretrained encoders (same --set "
+                             "options), for these seeds")
     parser.add_argument("--no-anchor", action="store_true")
     parser.add_argument("--n-jobs", type=int, default=1, help="processes of one torch thread each")
     parser.add_argument("--output", default=None, metavar="NPZ",
@@ -189,13 +190,13 @@ def main():
     print(f"{len(X)} records, {Y.shape[1]} classes; pool {len(pool)} records; {len(folds)} folds; "
           f"seeds {args.seeds}; default options {args.set}", flush=True)
 
-    pretrained = Parallel(n_jobs=args.n_jobs)(delayed(pretrain_pool)(pool, seed, args) for seed in args.seeds)
-    for seed, (_, seconds) in zip(args.seeds, pretrained):
+    pretrained = dict(zip(args.pool, Parallel(n_jobs=args.n_jobs)(
+        delayed(pretrain_pool)(pool, seed, args) for seed in args.pool)))
+    for seed, (_, seconds) in pretrained.items():
         print(f"seed {seed}: pool pretraining {seconds:.0f} s", flush=True)
-    seeds = {DEFAULT: args.seeds, SCRATCH: args.scratch, PREVIOUS: args.seeds if args.previous else []}
+    seeds = {DEFAULT: args.seeds, POOL: args.pool, PREVIOUS: args.seeds if args.previous else []}
     systems = [system for system in seeds if seeds[system]]
-    tasks = [(system, seed, encoders, k) for system in systems
-             for seed, (encoders, _) in zip(args.seeds, pretrained) if seed in seeds[system]
+    tasks = [(system, seed, pretrained.get(seed, (None,))[0], k) for system in systems for seed in seeds[system]
              for k in range(len(folds))]
     results = Parallel(n_jobs=args.n_jobs, verbose=5)(
         delayed(fit_fold)(system, X, Y, classes, *folds[k], seed, encoders, args)

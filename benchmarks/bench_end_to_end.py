@@ -10,7 +10,7 @@ the same folds for every system in one run.
   seed, ``device`` from ``--device``); labels from its ``predict``, whose
   thresholds are tuned on its inner out-of-fold probabilities. The
   inference table also times the paper's model (one fused model,
-  ``pretrained=None, ensemble=None, blend=None``).
+  ``pretrained=None, pretraining="fit", ensemble=None, blend=None``).
 - ``MiniRocket + ridge``: the anchor (benchmarks/_anchor.py), thresholds
   at decision 0 or tuned on inner 5-fold out-of-fold scores.
 
@@ -206,7 +206,8 @@ def main():
                 models["MiniRocket + ridge"] = inference[PLAIN][1]
         model = make_default_pipeline(classes=classes, finetune_epochs=1, device=args.device, random_state=0)
         models[DEFAULT] = model.fit(X, Y)
-        paper = make_default_pipeline(classes=classes, pretrained=None, pretrain_epochs=1, finetune_epochs=1,
+        paper = make_default_pipeline(classes=classes, pretrained=None, pretraining="fit", pretrain_epochs=1,
+                                      finetune_epochs=1,
                                       ensemble=None, blend=None, device=args.device, random_state=0)
         models[PAPER] = paper.fit(X, Y)
         print_inference_table(models, X, args.tiled, args.repeats)

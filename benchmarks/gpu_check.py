@@ -77,7 +77,7 @@ def timed(function, *args):
 def fit_on(device, data, args, precision):
     from sklearn_ecg.pipelines import make_default_pipeline
 
-    paper = dict(pretrained=None, size=args.size, ensemble=None, blend=None) if args.paper else {}
+    paper = dict(pretrained=None, pretraining="fit", size=args.size, ensemble=None, blend=None) if args.paper else {}
     pipeline = make_default_pipeline(classes=data.classes, device=device, random_state=0, **paper)
     torch_options = {"precision": precision, "pin_memory": args.pin_memory}
     pipeline.set_params(**{name: torch_options[name.rsplit("__", 1)[-1]] for name in pipeline.get_params()

@@ -13,9 +13,9 @@ from .leads import LEAD_NAMES
 from .linear_model import MiniRocketRidgeClassifier
 from .model_selection import MultilabelThresholdTuner
 from .preprocessing import LeadStandardizer
-from .pretraining import ContrastivePretrainer, PretrainedEncoders, load_bundled_encoders, load_encoders
+from .pretraining import ContrastivePretrainer, PretrainedEncoders, load_encoders
 
-__all__ = ["BLENDS", "BUNDLED", "PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
+__all__ = ["BLENDS", "PRETRAINING_METHODS", "make_default_pipeline", "pretrain_encoders"]
 
 # Epochs per size preset (pretraining, fine-tuning): enough to learn on a
 # few hundred records, few enough for ten folds on a 2-core CPU with the
@@ -58,9 +58,6 @@ _METHODS = {
 }
 PRETRAINING_METHODS = tuple(_METHODS)
 """Names of the methods of :func:`pretrain_encoders`."""
-
-BUNDLED = "bundled"
-"""The ``pretrained`` value of the encoders shipped with the package."""
 
 BLENDS = ("minirocket",)
 """Models that :func:`make_default_pipeline` can blend with the fused model."""
@@ -165,8 +162,8 @@ def make_default_pipeline(
     finetune_epochs=None,
     branches=None,
     fusion="gate",
-    pretraining="fit",
-    pretrained="bundled",
+    pretraining=None,
+    pretrained=None,
     lead_mask_proba=0.5,
     ensemble=5,
     blend="minirocket",
@@ -176,28 +173,31 @@ def make_default_pipeline(
     verbose=0,
     random_state=None,
 ):
-    """Build the library's default pipeline: pretrained encoders, fine-tuned, blended and cross-fitted.
+    """Build the library's default pipeline: gated fusion and MiniRocket, blended and cross-fitted.
 
     Per-lead standardisation, then, by default, a cross-fitted ensemble
     (:class:`~sklearn_ecg.model_selection.MultilabelThresholdTuner` with
     ``cv=5, ensemble=True``) of a blend
     (:class:`~sklearn_ecg.ensemble.MultilabelVotingClassifier`) of two
-    models: a :class:`~sklearn_ecg.fusion.GatedFusionClassifier` whose time
-    branch starts from the encoders bundled with the package
-    (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`: contrastive
-    pretraining on 585 unlabelled records) and is fine-tuned with random
-    lead masking, and a
+    models: a :class:`~sklearn_ecg.fusion.GatedFusionClassifier`, the time
+    series and its STFT spectrogram fused by a learned gate, trained end to
+    end with random lead masking, and a
     :class:`~sklearn_ecg.linear_model.MiniRocketRidgeClassifier`. Each of the
     five inner models trains on four fifths of the records; their
     out-of-fold probabilities tune the per-class thresholds on the challenge
     metric, and their mean probability predicts. On the development records
-    this is what beats the tuned MiniRocket anchor (see the user guide's
-    "Default pipeline" section and ``benchmarks/bench_default_quality.py``).
+    this is what beat the tuned MiniRocket anchor (the user guide's "default
+    pipeline" page and ``benchmarks/bench_default_quality.py``).
 
-    The paper's model, two branches (time series and STFT spectrogram) each
-    pretrained by self-knowledge distillation inside ``fit`` and fused by a
-    learned gate, is ``pretrained=None, blend=None``; with ``ensemble=None``
-    too, it is one model whose thresholds are tuned on its validation split.
+    The encoders start from random weights by default: on the development
+    records, neither self-KD pretraining inside ``fit`` nor a time encoder
+    pretrained contrastively on 585 other, unlabelled records did better
+    once fine-tuned. The paper's model, both branches pretrained by
+    self-knowledge distillation inside ``fit``, is ``pretraining="fit",
+    blend=None``; with ``ensemble=None`` too, it is one model whose
+    thresholds are tuned on its validation split. ``pretrained`` starts
+    branches from encoders pretrained beforehand (:func:`pretrain_encoders`,
+    ``sklearn-ecg pretrain``).
 
     Parameters
     ----------
@@ -212,37 +212,36 @@ def make_default_pipeline(
         Encoder size preset; None: ``"tiny"``, or the size of the
         ``pretrained`` encoders (another size is an error then).
     pretrain_epochs, finetune_epochs : int, default=None
-        Epochs of self-KD pretraining and of fine-tuning; None: the size
-        preset's defaults. No ``pretrain_epochs`` with ``pretrained``.
+        Epochs of self-KD pretraining (with ``pretraining="fit"``) and of
+        fine-tuning; None: the size preset's defaults.
     branches : sequence of {"time", "spectrogram"}, default=None
         Modalities of the classifier, in the gate's order (the branches of
         :func:`~sklearn_ecg.fusion.make_fusion_branches`); None: time and
-        spectrogram, or every branch of the ``pretrained`` encoders. One of
-        them alone gives a single-modality model (ablation); its gate then
-        has one weight, always 1, and ``fusion="concat"`` is the plain model.
+        spectrogram. A branch the ``pretrained`` encoders have starts from
+        them; the others are built as :func:`make_fusion_branches` builds
+        them. One of them alone gives a single-modality model (ablation);
+        its gate then has one weight, always 1, and ``fusion="concat"`` is
+        the plain model.
     fusion : {"gate", "concat"}, default="gate"
         How the modalities are fused.
-    pretraining : {"fit"} or None, default="fit"
-        None trains the encoders from random weights (ablation); not with
-        ``pretrained``.
-    pretrained : "bundled", str, path-like, PretrainedEncoders or None, default="bundled"
-        Encoders pretrained beforehand: ``"bundled"``, those shipped with
-        the package (:func:`~sklearn_ecg.pretraining.load_bundled_encoders`;
-        12 leads at 100 Hz, 2.5 s windows, the time branch); an encoders
-        file (of :func:`~sklearn_ecg.pretraining.save_encoders` or
-        ``sklearn-ecg pretrain``; a file named ``bundled`` as
-        ``pathlib.Path("bundled")``); or
-        :class:`~sklearn_ecg.pretraining.PretrainedEncoders` (of
+    pretraining : {"fit"} or None, default=None
+        What ``fit`` does to the branches that do not start from
+        ``pretrained`` encoders: ``"fit"`` pretrains them by self-KD on the
+        training records (the paper's recipe); None starts them from random
+        weights.
+    pretrained : str, path-like, PretrainedEncoders or None, default=None
+        Encoders pretrained beforehand: an encoders file (of
+        :func:`~sklearn_ecg.pretraining.save_encoders` or ``sklearn-ecg
+        pretrain``) or :class:`~sklearn_ecg.pretraining.PretrainedEncoders` (of
         :func:`pretrain_encoders`). The classifier takes them as frozen
         branches (``pretraining="prefit"`` with
         :class:`~sklearn.frozen.FrozenEstimator`): every fit, also of the
         clones that ``cross_validate`` and ``GridSearchCV`` make, loads their
         weights and fine-tunes them with the labels, without pretraining
-        again. Their sampling rate, window and branches must be ``fs``,
-        ``window`` and ``branches`` (a ValueError names what differs); the
-        lead count is checked by ``fit``. None: the branches are pretrained
-        by self-KD inside ``fit`` (``pretraining="fit"``), the paper's
-        recipe, for any sampling rate and window.
+        again. Their sampling rate and window must be ``fs`` and ``window``
+        (a ValueError names what differs); the lead count is checked by
+        ``fit``. None: no branch starts from pretrained encoders (see
+        ``pretraining``), for any sampling rate and window.
     lead_mask_proba : float, default=0.5
         Random lead masking probability, in pretraining and fine-tuning.
     ensemble : int or None, default=5
@@ -290,22 +289,24 @@ def make_default_pipeline(
     >>> tuner = pipe[-1]
     >>> tuner.cv, [name for name, _ in tuner.estimator.estimators]
     (5, ['fusion', 'minirocket'])
-    >>> paper = make_default_pipeline(pretrained=None, blend=None, ensemble=None)
-    >>> [name for name, _ in paper[-1].branches]
-    ['time', 'spectrogram']
+    >>> paper = make_default_pipeline(pretrained=None, pretraining="fit", blend=None, ensemble=None)
+    >>> paper[-1].pretraining, [name for name, _ in paper[-1].branches]
+    ('fit', ['time', 'spectrogram'])
     """
     samples = int(round(window * fs))
     fresh = dict(window=samples, fs=fs, lead_mask_proba=lead_mask_proba, device=device, verbose=verbose)
     if pretrained is None:
         size = size or _DEFAULT_SIZE
+        if pretrain_epochs is not None and pretraining is None:
+            raise ValueError("pretrain_epochs is for self-KD pretraining inside fit: pass pretraining='fit'.")
         branch_list = make_fusion_branches(_MODALITIES if branches is None else branches, size=size,
                                            max_epochs=pretrain_epochs or _EPOCHS[size][0], **fresh)
     else:
         encoders = _pretrained_encoders(pretrained)
-        names = encoders.modalities if branches is None else tuple(_names(branches))
+        names = _MODALITIES if branches is None else tuple(_names(branches))
         others = [name for name in names if name not in encoders.modalities]
-        _check_pretrained_options(encoders, size=size, pretrain_epochs=pretrain_epochs, pretraining=pretraining,
-                                  others=others)
+        _check_pretrained_options(encoders, size=size, pretrain_epochs=pretrain_epochs,
+                                  pretrains=bool(others) and pretraining == "fit")
         encoders.check_compatible(fs=fs, window=window)
         size = encoders.size
         branch_list = _pretrained_branches(encoders, names, others, pretrain_epochs or _EPOCHS[size][0], fresh)
@@ -334,13 +335,10 @@ def make_default_pipeline(
 def _pretrained_encoders(pretrained):
     if isinstance(pretrained, PretrainedEncoders):
         return pretrained
-    if isinstance(pretrained, str) and pretrained == BUNDLED:
-        return load_bundled_encoders()
     if isinstance(pretrained, (str, os.PathLike)):
         return load_encoders(pretrained)
     raise TypeError(
-        f"pretrained must be 'bundled', None, an encoders file or PretrainedEncoders; got "
-        f"{type(pretrained).__name__}."
+        f"pretrained must be None, an encoders file or PretrainedEncoders; got {type(pretrained).__name__}."
     )
 
 
@@ -353,19 +351,14 @@ def _pretrained_branches(encoders, names, others, pretrain_epochs, fresh):
     return [(name, frozen[name] if name in frozen else built[name]) for name in names]
 
 
-def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretraining, others):
-    """Options that contradict starting from ``encoders`` (``others``: the branches they lack)."""
+def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretrains):
+    """Options that contradict starting from ``encoders`` (``pretrains``: some other branch is pretrained in fit)."""
     if size is not None and size != encoders.size:
         raise ValueError(f"size={size!r}, but the pretrained encoders are {encoders.size!r}; leave size=None "
-                         "to take theirs, or pass pretrained=None to pretrain encoders of that size inside fit.")
-    if others:  # those branches are pretrained inside fit, or start from random weights
-        return
-    if pretrain_epochs is not None:
-        raise ValueError("pretrain_epochs is for pretraining inside fit; with pretrained encoders there is none "
-                         "(pretrained=None pretrains inside fit).")
-    if pretraining is None:
-        raise ValueError("pretraining=None trains from random weights; it contradicts pretrained encoders (pass "
-                         "pretrained=None too).")
+                         "to take theirs, or pass pretrained=None to build encoders of that size.")
+    if pretrain_epochs is not None and not pretrains:
+        raise ValueError("pretrain_epochs is for self-KD pretraining inside fit (pretraining='fit' of the branches "
+                         "the pretrained encoders lack, or pretrained=None); here no branch is pretrained in fit.")
 
 
 def _names(branches):

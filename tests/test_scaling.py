@@ -52,8 +52,8 @@ def _pid(estimator, X, y):
 def test_cross_validate_runs_the_folds_on_the_workers(client):
     data = make_synthetic_ecg(60, fs=100, duration=5.0, random_state=0)
     pipe = make_default_pipeline(
-        classes=data.classes, size="tiny", pretrained=None, pretrain_epochs=1, finetune_epochs=1, ensemble=None,
-        blend=None, device="cpu", random_state=0,
+        classes=data.classes, size="tiny", pretraining="fit", pretrain_epochs=1, finetune_epochs=1,
+        ensemble=None, blend=None, device="cpu", random_state=0,
     )
     cv = MultilabelStratifiedKFold(3, shuffle=True, random_state=0)
     scoring = dict(make_cinc_scorers(classes=data.classes), pid=_pid)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..datasets import load_folders, load_ludb, load_physionet, load_ptbxl
 from ..evaluation import cross_val_cinc_report
-from ..pipelines import BLENDS, BUNDLED, make_default_pipeline, pretrain_encoders
+from ..pipelines import BLENDS, make_default_pipeline, pretrain_encoders
 from ._errors import UsageError
 
 # ECGs below 50 Hz lose the QRS complex; the challenge records go up to 1000 Hz,
@@ -25,8 +25,9 @@ FS_RANGE = (50, 1000)
 MIN_WINDOW_S = 1.0
 # Each test fold needs records that are positive and negative for some class.
 MIN_TEST_RECORDS_PER_FOLD = 2
-# The README's main job, ten folds of 400 records, runs in under 10 minutes on 2 cores.
-SYNTHETIC_RECORDS = 400
+# The README's main job, ten folds of the default pipeline on these records with
+# one fold per core, runs in under 10 minutes on 2 cores.
+SYNTHETIC_RECORDS = 160
 SEED = 0  # a run of the command line is reproducible unless asked otherwise
 YEARS = (2020, 2021)
 DATA_DIR_HELP = "data folder: challenge records (NAME.hea + NAME.mat or .dat), PTB-XL or LUDB"
@@ -113,9 +114,13 @@ def add_quiet_option(parser):
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
 
 
+# --pretrained's value for self-KD pretraining inside every fit (the paper's recipe).
+SELFKD = "selfkd"
+
+
 def pretrained_arg(text):
-    """argparse type of ``--pretrained``: ``bundled``, ``none`` or an encoders file."""
-    return {BUNDLED: BUNDLED, "none": None}.get(text, Path(text))
+    """argparse type of ``--pretrained``: ``selfkd``, ``none`` or an encoders file."""
+    return {SELFKD: SELFKD, "none": None}.get(text, Path(text))
 
 
 pretrained_arg.__name__ = "encoders"
@@ -149,7 +154,7 @@ def add_model_options(parser, *, paper=False):
                              "size of the --pretrained encoders)")
     parser.add_argument("--pretrain-epochs", type=_bounded(int, 1),
                         default=default_of(make_default_pipeline, "pretrain_epochs"),
-                        help="self-KD pretraining epochs per branch, with --pretrained none (default: the "
+                        help="self-KD pretraining epochs per branch, with --pretrained selfkd (default: the "
                              "preset's)")
     parser.add_argument("--epochs", type=_bounded(int, 1),
                         default=default_of(make_default_pipeline, "finetune_epochs"),
@@ -165,13 +170,13 @@ def add_model_options(parser, *, paper=False):
                         choices=(*BLENDS, None), metavar="{" + ",".join((*BLENDS, "none")) + "}", default=blend,
                         help="average the fused model's probabilities with those of a MiniRocket + ridge "
                              f"model, or none (needs --ensemble; default: {blend or 'none'})")
-    pretrained = default("pretrained", None)
-    parser.add_argument("--pretrained", type=pretrained_arg, metavar="ENCODERS", default=pretrained,
-                        help="start the branches from pretrained encoders, fine-tuned in every fit without "
-                             "pretraining there: bundled (those shipped with sklearn-ecg, pretrained on 585 "
-                             "unlabelled PTB-XL and LUDB records), a file of `sklearn-ecg pretrain` (trusted "
-                             "files only: loading runs code), or none (self-KD pretraining of the time and "
-                             f"spectrogram branches inside every fit) (default: {pretrained or 'none'})")
+    pretrained = SELFKD if paper else "none"
+    parser.add_argument("--pretrained", type=pretrained_arg, metavar="ENCODERS", default=pretrained_arg(pretrained),
+                        help="where the encoders start: none (random weights), selfkd (both branches pretrained "
+                             "by self-KD inside every fit, the paper's recipe) or a file of `sklearn-ecg "
+                             "pretrain` (its branches, the others from random weights; trusted files only: "
+                             "loading runs code); they are fine-tuned in every fit "
+                             f"(default: {pretrained})")
     add_device_option(parser, default=default_of(make_default_pipeline, "device"),
                       default_help="%(default)s")
 
@@ -235,8 +240,10 @@ class ModelOptions:
         ``overrides`` replace options."""
         options = dict(
             classes=classes, fs=data.fs, window=self.window, size=self.size,
+            pretraining="fit" if self.pretrained == SELFKD else None,
             pretrain_epochs=self.pretrain_epochs, finetune_epochs=self.epochs, ensemble=self.ensemble,
-            blend=self.blend, device=self.device, random_state=data.seed, pretrained=self.pretrained,
+            blend=self.blend, device=self.device, random_state=data.seed,
+            pretrained=None if self.pretrained == SELFKD else self.pretrained,
             **task.tuning_params(),
         )
         return make_default_pipeline(**{**options, **overrides})

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..datasets import load_folders
-from ..pipelines import BUNDLED, PRETRAINING_METHODS, pretrain_encoders
-from ..pretraining import load_bundled_encoders, load_encoders, read_encoders_header, save_encoders
+from ..pipelines import PRETRAINING_METHODS, pretrain_encoders
+from ..pretraining import load_encoders, read_encoders_header, save_encoders
 from . import _options, _progress
 from ._errors import Interrupted, UsageError
 from ._files import check_writable
-from ._options import FS_RANGE, MIN_WINDOW_S, default_of
+from ._options import FS_RANGE, MIN_WINDOW_S, SELFKD, default_of
 from ._progress import logger
 from ._records import check_folder
 
@@ -182,16 +182,19 @@ def load_pretrained(model, data):
     pretraining epochs may be asked for; then the sampling rate and window
     must be the encoders'.
     """
-    if model.pretrained is None:
+    if model.pretrained in (None, SELFKD):
+        if model.pretrain_epochs is not None and model.pretrained is None:
+            raise ValueError("--pretrain-epochs: with --pretrained none nothing is pretrained (--pretrained selfkd "
+                             "pretrains inside every fit)")
         return None
     if model.pretrain_epochs is not None:
         raise ValueError("--pretrain-epochs: with --pretrained the encoders are not pretrained again "
-                         "(--pretrained none pretrains inside every fit)")
-    header = _header(model.pretrained)
+                         "(--pretrained selfkd pretrains inside every fit)")
+    header = read_encoders_header(model.pretrained)
     if model.size not in (None, header["size"]):
         raise ValueError(f"--size {model.size}, but the --pretrained encoders are {header['size']}; "
-                         "leave --size out to take theirs, or give --pretrained none")
-    encoders = load_bundled_encoders() if model.pretrained == BUNDLED else load_encoders(model.pretrained)
+                         "leave --size out to take theirs, or give --pretrained selfkd or none")
+    encoders = load_encoders(model.pretrained)
     encoders.check_compatible(fs=data.fs, window=model.window)
     logger.info(f"starting from {model.pretrained}: {encoders.method} encoders ({', '.join(encoders.modalities)}, "
                 f"{encoders.size}) pretrained on {encoders.n_records} records")
@@ -200,17 +203,10 @@ def load_pretrained(model, data):
 
 def provenance(model):
     """What reports and model files record of the ``--pretrained`` file: path, SHA-256, header (None without)."""
-    if model.pretrained is None:
+    if model.pretrained in (None, SELFKD):
         return None
-    if model.pretrained == BUNDLED:
-        return {"path": BUNDLED, "header": _header(BUNDLED)}
     header = read_encoders_header(model.pretrained)
     return {"path": str(Path(model.pretrained).resolve()), "sha256": _sha256(model.pretrained), "header": header}
-
-
-def _header(pretrained):
-    """The header of the ``--pretrained`` encoders: of a file, read before anything is unpickled."""
-    return load_bundled_encoders().header if pretrained == BUNDLED else read_encoders_header(pretrained)
 
 
 def ablation_rows(encoders, path):

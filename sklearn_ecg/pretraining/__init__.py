@@ -1,6 +1,5 @@
 """Label-free pretraining of ECG encoders, and pretrained encoders kept for reuse."""
 
-from ._bundled import load_bundled_encoders
 from ._contrastive import ContrastivePretrainer
 from ._encoders import PretrainedEncoders, load_encoders, read_encoders_header, save_encoders
 from ._self_kd import SelfKDPretrainer
@@ -9,7 +8,6 @@ __all__ = [
     "ContrastivePretrainer",
     "PretrainedEncoders",
     "SelfKDPretrainer",
-    "load_bundled_encoders",
     "load_encoders",
     "read_encoders_header",
     "save_encoders",

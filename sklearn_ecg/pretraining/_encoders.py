@@ -371,19 +371,14 @@ def load_encoders(path):
         If the file does not exist, is not an encoders file, is of a newer
         format, or is damaged (its header and its contents disagree).
     """
-    return read_encoders(path)
-
-
-def read_encoders(path, *, warn_version=True):
-    """:func:`load_encoders`, whose warning for a file of another library version can be left out."""
     header = read_encoders_header(path)
     encoders = read_payload(path)
     stored = {key: value for key, value in header.items() if key != "format"}
     if not isinstance(encoders, PretrainedEncoders) or encoders.header != stored:
         raise ValueError(f"encoders file {str(path)!r} is damaged: its contents do not match its header")
-    if warn_version and encoders.version != __version__:
+    if encoders.version != __version__:
         warnings.warn(f"{path} was made by sklearn-ecg {encoders.version}, this is {__version__}",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=2)
     return encoders
 
 

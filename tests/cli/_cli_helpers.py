@@ -10,7 +10,7 @@ from sklearn_ecg.leads import LEAD_NAMES
 FS, DURATION = 100, 5
 # The paper's model (self-KD inside fit, one model, no blend), which pretrains
 # and fine-tunes for one epoch in a second; the default pipeline has tests of its own.
-PAPER = ["--pretrained", "none", "--ensemble", "1", "--blend", "none"]
+PAPER = ["--pretrained", "selfkd", "--ensemble", "1", "--blend", "none"]
 
 
 def write_records(folder, n_records, *, seed=0, codes=None):

@@ -365,7 +365,7 @@ def test_predict_on_the_shared_ludb_folder(fitted, tmp_path):
     assert read_challenge_output(tmp_path / "1.csv").classes.tolist() == load_model(fitted[0])["classes"]
 
 
-def test_default_fit_blends_the_bundled_encoders_with_minirocket_in_five_inner_models(tmp_path):
+def test_default_fit_blends_gated_fusion_with_minirocket_in_five_inner_models(tmp_path):
     train = write_records(tmp_path / "train", 30)
     model_path = tmp_path / "model.joblib"
     assert main(["fit", str(train), "-o", str(model_path), "--duration", str(DURATION), "--epochs", "1",
@@ -374,13 +374,14 @@ def test_default_fit_blends_the_bundled_encoders_with_minirocket_in_five_inner_m
     tuner = model["pipeline"][-1]
     assert len(tuner.estimators_) == 5
     assert list(tuner.estimators_[0].named_estimators_) == ["fusion", "minirocket"]
-    assert model["settings"]["pretrained"]["path"] == "bundled"
-    assert model["settings"]["pretrained"]["header"]["method"] == "contrastive"
-    assert (model["settings"]["ensemble"], model["settings"]["blend"]) == (5, "minirocket")
+    fusion = tuner.estimators_[0].named_estimators_["fusion"]
+    assert list(fusion.modality_names_) == ["time", "spectrogram"] and fusion.pretraining is None
+    settings = model["settings"]
+    assert (settings["ensemble"], settings["blend"], settings["pretrained"]) == (5, "minirocket", None)
 
 
-def test_bundled_encoders_are_not_pretrained_again(tmp_path, capsys):
+def test_pretraining_epochs_without_pretraining_are_refused(tmp_path, capsys):
     train = write_records(tmp_path / "train", 8)
     argv = ["fit", str(train), "-o", str(tmp_path / "m.joblib"), "--duration", str(DURATION), "--pretrain-epochs", "2"]
     assert main(argv) == 2
-    assert "--pretrained none pretrains inside every fit" in one_line_error(capsys)
+    assert "with --pretrained none nothing is pretrained" in one_line_error(capsys)
