@@ -297,8 +297,6 @@ def make_default_pipeline(
     fresh = dict(window=samples, fs=fs, lead_mask_proba=lead_mask_proba, device=device, verbose=verbose)
     if pretrained is None:
         size = size or _DEFAULT_SIZE
-        if pretrain_epochs is not None and pretraining is None:
-            raise ValueError("pretrain_epochs is for self-KD pretraining inside fit: pass pretraining='fit'.")
         branch_list = make_fusion_branches(_MODALITIES if branches is None else branches, size=size,
                                            max_epochs=pretrain_epochs or _EPOCHS[size][0], **fresh)
     else:
