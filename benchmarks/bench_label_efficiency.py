@@ -36,7 +36,8 @@ Heads, for every system:
   labels in the subset scores its training rate). ``scratch``: the same
   encoder at a random initialisation (seeded).
 - ``finetune``: ``make_default_pipeline(branches=["time"],
-  fusion="concat")`` (with ``pretrained=`` the pool's encoders, or
+  fusion="concat", ensemble=None, blend=None)`` (with ``pretrained=`` the
+  pool's encoders, ``pretraining="fit"`` for self-KD in the fold, or
   ``pretraining=None`` for scratch), the library's fine-tuning recipe
   (random 2.5 s crops, lead masking, cosine decay, its epochs), trained on
   all its records for all its epochs (no validation split, no early
@@ -164,6 +165,7 @@ def random_embedder(seed):
     with seeded_torch(seed):
         embedder.encoder_ = embedder.build_untrained_encoder(len(LEAD_NAMES)).eval()
     embedder.window_, embedder.n_leads_in_ = WINDOW_SAMPLES, len(LEAD_NAMES)
+    embedder.n_features_out_ = embedder.encoder_.out_features
     return embedder
 
 
@@ -180,12 +182,13 @@ def probe_scores(Z_train, Y_train, Z_test):
 
 
 def fine_tuning_pipeline(system, encoders, seed, settings):
-    options = dict(branches=["time"], fusion="concat", finetune_epochs=settings.finetune_epochs, device="cpu",
-                   random_state=seed)
+    # One time-branch model (no ensemble, no blend): the encoders' start is what differs.
+    options = dict(branches=["time"], fusion="concat", ensemble=None, blend=None,
+                   finetune_epochs=settings.finetune_epochs, device="cpu", random_state=seed)
     if system == "scratch":
         options.update(pretraining=None)
     elif system == "selfkd-in-fold":
-        options.update(pretrain_epochs=settings.in_fold_epochs)
+        options.update(pretraining="fit", pretrain_epochs=settings.in_fold_epochs)
     else:
         options.update(pretrained=encoders)
     pipeline = make_default_pipeline(**options)
