@@ -159,9 +159,9 @@ def labelled_subset(train, fraction, seed, fold):
     return np.sort(order[:max(MIN_RECORDS, math.ceil(fraction * len(train)))])
 
 
-def random_embedder(seed):
+def random_embedder(seed, size=SIZE):
     """SelfKDPretrainer's embedding (windows with 50 % overlap, averaged) around a random encoder."""
-    embedder = SelfKDPretrainer(size=SIZE, window=WINDOW_SAMPLES, device="cpu")
+    embedder = SelfKDPretrainer(size=size, window=WINDOW_SAMPLES, device="cpu")
     with seeded_torch(seed):
         embedder.encoder_ = embedder.build_untrained_encoder(len(LEAD_NAMES)).eval()
     embedder.window_, embedder.n_leads_in_ = WINDOW_SAMPLES, len(LEAD_NAMES)

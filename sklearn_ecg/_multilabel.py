@@ -90,13 +90,33 @@ def classes_without_positives(Y, classes):
     absent = positives == 0
     if absent.any():
         warnings.warn(
-            f"{absent.sum()} of {len(absent)} classes have no positive record in the data given to "
-            f"fit: {_first(np.asarray(classes)[absent], 10)}. They are never predicted (threshold "
-            f"{OFF_THRESHOLD:g}).",
+            f"{absent.sum()} of {len(absent)} {NO_POSITIVE_WARNING}: {_first(np.asarray(classes)[absent], 10)}. "
+            f"They are never predicted (threshold {OFF_THRESHOLD:g}).",
             UserWarning,
             stacklevel=1,  # one location, so that the default filter shows a repeated message once
         )
     return absent
+
+
+NO_POSITIVE_WARNING = "classes have no positive record in the data given to fit"
+"""Part of the warning of :func:`classes_without_positives`, for filters that silence its repeats."""
+
+
+def fixed_thresholds(threshold, absent):
+    """The given threshold per class, and ``OFF_THRESHOLD`` for the ``absent`` classes."""
+    return np.where(absent, OFF_THRESHOLD, check_thresholds(threshold, len(absent)))
+
+
+def classes_and_thresholds(Y, Y_given, threshold):
+    """``classes_`` and ``thresholds_`` of a fit on the indicator matrix ``Y`` (given as ``Y_given``).
+
+    The classes are the column names of a DataFrame ``Y_given``, else
+    ``0 .. n_classes - 1``; a class without a positive record warns and is
+    never predicted (see :func:`classes_without_positives`).
+    """
+    names = target_classes(Y_given, None)
+    classes = np.arange(Y.shape[1]) if names is None else np.asarray(names)
+    return classes, fixed_thresholds(threshold, classes_without_positives(Y, classes))
 
 
 def check_thresholds(threshold, n_classes):

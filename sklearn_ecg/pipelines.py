@@ -342,11 +342,11 @@ def _pretrained_encoders(pretrained):
 
 def _pretrained_branches(encoders, names, others, pretrain_epochs, fresh):
     """The encoders' frozen branches, and fresh ones of their size for the ``others`` they lack, in order."""
-    frozen = dict(encoders.frozen_branches([name for name in names if name not in others]) if len(others) < len(names)
-                  else [])
-    built = dict(make_fusion_branches(others, size=encoders.size, max_epochs=pretrain_epochs, **fresh)
-                 if others else [])
-    return [(name, frozen[name] if name in frozen else built[name]) for name in names]
+    covered = [name for name in names if name not in others]
+    branches = dict(encoders.frozen_branches(covered) if covered else [])
+    if others:
+        branches.update(make_fusion_branches(others, size=encoders.size, max_epochs=pretrain_epochs, **fresh))
+    return [(name, branches[name]) for name in names]
 
 
 def _check_pretrained_options(encoders, *, size, pretrain_epochs, pretrains):

@@ -33,8 +33,8 @@ MULTILABEL_ONLY = {
 }
 
 
-# The fusion classifiers' own checks: they also have a decision_function.
-FUSION_MULTILABEL_ONLY = {
+# Multi-label classifiers with a decision_function (the fusion classifiers, MiniRocket + ridge).
+DECISION_MULTILABEL_ONLY = {
     "check_estimators_dtypes": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
     "check_fit2d_1feature": "the check's target has labels {1, 2}, not a 0/1 indicator matrix",
     "check_classifier_data_not_an_array": "the check's target has labels {1, 2}, not 0/1",

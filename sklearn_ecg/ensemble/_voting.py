@@ -1,6 +1,8 @@
 """Soft voting of multi-label classifiers: the weighted mean of their probabilities."""
 
 import dataclasses
+import re
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,13 +12,11 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from .._multilabel import (
-    OFF_THRESHOLD,
+    NO_POSITIVE_WARNING,
     check_multilabel_target,
-    check_thresholds,
-    classes_without_positives,
+    classes_and_thresholds,
     estimator_target,
     positive_proba,
-    target_classes,
 )
 from .._sklearn_compat import BaseComposition, Interval, fit_context, num_samples
 from ..model_selection import apply_thresholds
@@ -168,13 +168,10 @@ class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
             raise ValueError(f"X has {num_samples(X)} records but Y has {len(Y)}.")
         kept = self._kept_estimators()
         self._weights = self._checked_weights()
-        names = target_classes(Y_given, None)
-        classes = np.arange(Y.shape[1]) if names is None else names
-        absent = classes_without_positives(Y, classes)
-        self.thresholds_ = np.where(absent, OFF_THRESHOLD, check_thresholds(self.threshold, Y.shape[1]))
+        classes, self.thresholds_ = classes_and_thresholds(Y, Y_given, self.threshold)
         Y = estimator_target(Y, Y_given)  # the usual 0/1 integer indicator matrix
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(clone(estimator).fit)(X, Y) for _, estimator in kept
+            delayed(_fit_member)(clone(estimator), X, Y) for _, estimator in kept
         )
         self.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(kept, self.estimators_)})
         self.classes_ = classes
@@ -256,3 +253,11 @@ class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags
+
+
+def _fit_member(estimator, X, Y):
+    # The blend has warned, naming the codes, of the classes without a
+    # positive; a member would repeat it, naming column numbers.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=f".*{re.escape(NO_POSITIVE_WARNING)}", category=UserWarning)
+        return estimator.fit(X, Y)

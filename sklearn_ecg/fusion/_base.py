@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import LRScheduler
 from skorch.helper import predefined_split
 
-from .._multilabel import OFF_THRESHOLD, check_thresholds, classes_without_positives, target_classes
+from .._multilabel import classes_without_positives, fixed_thresholds, target_classes
 from .._random import SKLEARN_SEED_BITS, draw_seed
 from .._sklearn_compat import Interval, Options, StrOptions, fit_context, num_samples
 from .._validation import check_indicator
@@ -284,7 +284,7 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
     def _fit_thresholds(self, X, Y, valid, metric, absent):
         """The thresholds: given or tuned, and ``OFF_THRESHOLD`` for the ``absent`` classes."""
         if metric is None:
-            return np.where(absent, OFF_THRESHOLD, check_thresholds(self.threshold, Y.shape[1]))
+            return fixed_thresholds(self.threshold, absent)
         logits, _ = self._score(X[valid])
         thresholds, _ = tune_thresholds(
             Y[valid], expit(logits), scoring=metric, n_passes=2, at_least_one=self.at_least_one, disabled=absent

@@ -12,11 +12,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from .._multilabel import (
-    OFF_THRESHOLD,
     check_multilabel_target,
-    check_thresholds,
-    classes_without_positives,
-    target_classes,
+    classes_and_thresholds,
 )
 from .._random import SKLEARN_SEED_BITS, draw_seed
 from .._sklearn_compat import Interval, fit_context
@@ -144,10 +141,7 @@ class MiniRocketRidgeClassifier(ClassifierMixin, BaseEstimator):
         X = _padded(check_signals(X))
         if len(X) != len(Y):
             raise ValueError(f"X has {len(X)} records but Y has {len(Y)}.")
-        names = target_classes(Y_given, None)
-        self.classes_ = np.arange(Y.shape[1]) if names is None else np.asarray(names)
-        absent = classes_without_positives(Y, self.classes_)
-        self.thresholds_ = np.where(absent, OFF_THRESHOLD, check_thresholds(self.threshold, Y.shape[1]))
+        self.classes_, self.thresholds_ = classes_and_thresholds(Y, Y_given, self.threshold)
         self.minirocket_ = _minirocket(self, draw_seed(self.random_state, bits=SKLEARN_SEED_BITS))
         with _numpy_global_state_kept():
             self.minirocket_.fit(X)

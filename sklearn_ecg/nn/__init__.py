@@ -1,5 +1,6 @@
 """PyTorch building blocks: encoders, front ends, gated fusion, self-knowledge
-distillation (DINO) and lead-agnostic contrastive pretraining (wav2vec 2.0 and CMSC).
+distillation (DINO), lead-agnostic contrastive pretraining (wav2vec 2.0 and CMSC)
+and identity embeddings (ArcFace).
 
 Encoders map a batch of time series ``(batch, leads, times)``
 (:class:`XResNet1d`) or spectrograms ``(batch, leads, freqs, frames)``
@@ -14,6 +15,7 @@ and :class:`MultiBranchNetwork` fuse the branches. The stateless kernels
 :mod:`sklearn_ecg.nn.functional`.
 """
 
+from ._arcface import ArcMarginHead, IdentificationNetwork
 from ._cmsc import cmsc_loss
 from ._contrastive import ContrastivePretrainingNetwork
 from ._dino import DINOHead, DINOLoss, SelfDistillation
@@ -32,6 +34,7 @@ from ._wav2vec2 import Wav2Vec2Objective, sample_negative_indices, span_mask
 from ._xresnet1d import XResNet1d
 
 __all__ = [
+    "ArcMarginHead",
     "ECG_TRANSFORMER_PRESETS",
     "ENCODER_PRESETS",
     "ContrastivePretrainingNetwork",
@@ -40,6 +43,7 @@ __all__ = [
     "ECGTransformer",
     "GatedFusionHead",
     "GumbelVectorQuantizer",
+    "IdentificationNetwork",
     "MeanOverFrames",
     "MultiBranchNetwork",
     "SEResNet",

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -138,6 +139,19 @@ def test_classes_without_positives_warn_and_are_never_predicted():
     assert not prediction[:, 0].any() and prediction.any(axis=1).all()
     with pytest.raises(ValueError, match="no positive label at all"):
         blend.fit(X, np.zeros_like(y))
+
+
+def test_a_member_does_not_repeat_the_warning_of_classes_without_positives():
+    X, y = three_labels(60)
+    y[:, 0] = 0
+    inner_blend = MultilabelVotingClassifier([("knn", KNeighborsClassifier(7))])  # warns when fitted alone
+    members = [("knn", KNeighborsClassifier(7)), ("blend", inner_blend)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MultilabelVotingClassifier(members).fit(X, pd.DataFrame(y, columns=CODES[:3]))
+    messages = [str(w.message) for w in caught if "no positive record" in str(w.message)]
+    assert messages == [f"1 of 3 classes have no positive record in the data given to fit: {CODES[0]}. "
+                        "They are never predicted (threshold 1)."]
 
 
 @pytest.mark.parametrize(

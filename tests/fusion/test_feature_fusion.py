@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _multilabel_cases import FUSION_MULTILABEL_ONLY
+from _multilabel_cases import DECISION_MULTILABEL_ONLY
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -27,7 +27,7 @@ def one_torch_thread():
     # at_least_one=False: the checks expect predict to be predict_proba >= 0.5.
     [FeatureFusionClassifier(hidden_size=4, max_epochs=1, validation_fraction=None, at_least_one=False,
                              random_state=0)],
-    expected_failed_checks=lambda estimator: FUSION_MULTILABEL_ONLY,
+    expected_failed_checks=lambda estimator: DECISION_MULTILABEL_ONLY,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

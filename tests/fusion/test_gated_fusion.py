@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _multilabel_cases import FUSION_MULTILABEL_ONLY
+from _multilabel_cases import DECISION_MULTILABEL_ONLY
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -30,7 +30,7 @@ _N_FEATURES_REASON = (
 )
 
 
-_EXPECTED_FAILURES = dict(FUSION_MULTILABEL_ONLY, check_n_features_in=_N_FEATURES_REASON,
+_EXPECTED_FAILURES = dict(DECISION_MULTILABEL_ONLY, check_n_features_in=_N_FEATURES_REASON,
                           check_n_features_in_after_fitting=_N_FEATURES_REASON)
 
 

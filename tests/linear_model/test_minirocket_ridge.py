@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _multilabel_cases import FUSION_MULTILABEL_ONLY
+from _multilabel_cases import DECISION_MULTILABEL_ONLY
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -21,7 +21,7 @@ _N_FEATURES_REASON = (
     "signals may have any length, so there is no fixed number of input features; the lead count "
     "is checked instead (n_leads_in_)"
 )
-EXPECTED_FAILURES = dict(FUSION_MULTILABEL_ONLY, check_n_features_in=_N_FEATURES_REASON,
+EXPECTED_FAILURES = dict(DECISION_MULTILABEL_ONLY, check_n_features_in=_N_FEATURES_REASON,
                          check_n_features_in_after_fitting=_N_FEATURES_REASON)
 
 

@@ -1,0 +1,113 @@
+"""How to combine the default's members: blend rules on the probabilities saved by bench_default_quality.py.
+
+``bench_default_quality.py --output PATH`` keeps, for every seed and fold,
+each blend member's inner out-of-fold probabilities (of the training fold)
+and test probabilities (the mean of its five inner models). Each rule here
+combines them; its per-class thresholds are tuned on its own combination
+of the inner out-of-fold probabilities, as ``MultilabelThresholdTuner``
+tunes the default's, and applied to its combination of the test
+probabilities. Nothing is refitted, and no rule sees a test label.
+
+Columns: the challenge metric and macro AUROC of the predictions pooled
+over the folds (ANCHORS.md's protocol), mean +- sd over the saved seeds,
+and ``AUROC within folds``: the same scores ranked within each test fold
+before pooling, which removes what differs between the ten folds' scales
+and keeps only each fold's order of its records.
+
+Rules: the weighted mean of the probabilities (fusion weight ``w``, the
+default's is 0.5); ``w`` chosen per fold by the challenge metric on the
+inner out-of-fold blend; the mean of logits; the mean of per-class
+quantiles (each member's score mapped to its rank among its inner
+out-of-fold scores of the class).
+
+Usage::
+
+    python benchmarks/bench_default_quality.py --seeds 0 1 2 --n-jobs 2 --output probabilities.npz
+    python benchmarks/bench_blend_rules.py probabilities.npz
+"""
+
+import argparse
+
+import numpy as np
+from _dev_data import load_data
+from scipy.special import expit, logit
+
+from sklearn_ecg.metrics import cinc_report, macro_auroc
+from sklearn_ecg.model_selection import apply_thresholds, tune_thresholds
+
+FUSION, MINIROCKET = "default: fusion member", "default: minirocket member"
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def quantiles(reference, scores):
+    """Each score's rank among the ``reference`` scores of its class, in (0, 1)."""
+    out = np.empty_like(scores)
+    for k in range(scores.shape[1]):
+        out[:, k] = np.searchsorted(np.sort(reference[:, k]), scores[:, k], side="right") / (len(reference) + 1)
+    return out
+
+
+def _logit(p):
+    return logit(np.clip(p, 1e-6, 1 - 1e-6))
+
+
+def rules():
+    """``{name: rule(fusion, minirocket, fusion_oof, minirocket_oof) -> scores}``."""
+    found = {f"mean, fusion weight {w}": (lambda f, m, fo, mo, w=w: w * f + (1 - w) * m) for w in WEIGHTS}
+    found["mean of logits, weight 0.5"] = lambda f, m, fo, mo: expit(0.5 * _logit(f) + 0.5 * _logit(m))
+    found["mean of per-class quantiles"] = lambda f, m, fo, mo: 0.5 * quantiles(fo, f) + 0.5 * quantiles(mo, m)
+    return found
+
+
+def fold_arrays(stored, seed, fold):
+    return [stored[f"{member}|{seed}|{fold}|{kind}"] for kind in ("test", "oof") for member in (FUSION, MINIROCKET)]
+
+
+def nested_weight(f, m, fo, mo, Y_train, classes):
+    """The weighted mean whose tuned thresholds score best on the inner out-of-fold blend."""
+    best = max(WEIGHTS, key=lambda w: tune_thresholds(Y_train, w * fo + (1 - w) * mo, classes=classes)[1])
+    return best * f + (1 - best) * m, best * fo + (1 - best) * mo
+
+
+def evaluate(combine, stored, folds, seed, Y, classes):
+    """Pooled challenge metric, pooled AUROC and within-fold-ranked AUROC of one rule and seed."""
+    scores, labels, ranked = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int), np.zeros(Y.shape)
+    for fold, (train, test) in enumerate(folds):
+        f, m, fo, mo = fold_arrays(stored, seed, fold)
+        test_scores, oof = combine(f, m, fo, mo, Y[train])
+        thresholds, _ = tune_thresholds(Y[train], oof, classes=classes)
+        scores[test], labels[test] = test_scores, apply_thresholds(test_scores, thresholds)
+        ranked[test] = (np.argsort(np.argsort(test_scores, axis=0), axis=0) + 0.5) / len(test)
+    report = cinc_report(Y, scores, labels, classes=classes)
+    return report["challenge"], report["macro_auroc"], macro_auroc(Y, ranked)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("probabilities", help="the npz written by bench_default_quality.py --output")
+    parser.add_argument("--data-npz", default=None, help="the dev data as one npz (see _dev_data.py)")
+    args = parser.parse_args()
+    data = load_data(args.data_npz)
+    Y, classes = data["physionet_y"], data["physionet_classes"]
+    stored = np.load(args.probabilities)
+    n_folds = len({key.split("|")[1] for key in stored.files if key.startswith("folds|")})
+    folds = [(stored[f"folds|{k}|train"], stored[f"folds|{k}|test"]) for k in range(n_folds)]
+    if sorted(np.concatenate([test for _, test in folds]).tolist()) != list(range(len(Y))):
+        raise SystemExit("the saved folds do not cover the dev records once each: was --quick used?")
+    seeds = sorted({int(key.split("|")[1]) for key in stored.files if key.startswith(f"{FUSION}|")})
+
+    combiners = {name: (lambda f, m, fo, mo, Y_train, rule=rule: (rule(f, m, fo, mo), rule(fo, mo, fo, mo)))
+                 for name, rule in rules().items()}
+    combiners["weight chosen per fold on inner OOF"] = lambda f, m, fo, mo, Y_train: nested_weight(
+        f, m, fo, mo, Y_train, classes)
+    print(f"{len(Y)} records, {n_folds} folds, seeds {seeds}; mean +- sd over seeds\n")
+    print("| rule | ChM | AUROC | AUROC within folds |")
+    print("|---|---|---|---|")
+    for name, combine in combiners.items():
+        values = np.array([evaluate(combine, stored, folds, seed, Y, classes) for seed in seeds])
+        cells = " | ".join(f"{mean:.3f} +- {sd:.3f}" for mean, sd in zip(values.mean(axis=0), values.std(axis=0)))
+        print(f"| {name} | {cells} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
