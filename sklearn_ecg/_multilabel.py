@@ -1,5 +1,6 @@
 """Targets and probabilities of multi-label estimators: a 0/1 indicator matrix in, one array out."""
 
+import re
 import warnings
 
 import numpy as np
@@ -100,6 +101,18 @@ def classes_without_positives(Y, classes):
 
 NO_POSITIVE_WARNING = "classes have no positive record in the data given to fit"
 """Part of the warning of :func:`classes_without_positives`, for filters that silence its repeats."""
+
+
+def fit_without_repeating_absent_classes(estimator, X, Y):
+    """``estimator.fit(X, Y)``, silencing its warning of classes without positives.
+
+    For meta-estimators that fit inner estimators on parts of the data they
+    have themselves checked: they warn once, naming the classes, where each
+    inner estimator would repeat it, naming column numbers.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=f".*{re.escape(NO_POSITIVE_WARNING)}", category=UserWarning)
+        return estimator.fit(X, Y)
 
 
 def fixed_thresholds(threshold, absent):

@@ -1,8 +1,6 @@
 """Soft voting of multi-label classifiers: the weighted mean of their probabilities."""
 
 import dataclasses
-import re
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,10 +10,10 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from .._multilabel import (
-    NO_POSITIVE_WARNING,
     check_multilabel_target,
     classes_and_thresholds,
     estimator_target,
+    fit_without_repeating_absent_classes,
     positive_proba,
 )
 from .._sklearn_compat import BaseComposition, Interval, fit_context, num_samples
@@ -171,7 +169,7 @@ class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
         classes, self.thresholds_ = classes_and_thresholds(Y, Y_given, self.threshold)
         Y = estimator_target(Y, Y_given)  # the usual 0/1 integer indicator matrix
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(clone(estimator), X, Y) for _, estimator in kept
+            delayed(fit_without_repeating_absent_classes)(clone(estimator), X, Y) for _, estimator in kept
         )
         self.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(kept, self.estimators_)})
         self.classes_ = classes
@@ -254,10 +252,3 @@ class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
         tags.target_tags.single_output = False
         return tags
 
-
-def _fit_member(estimator, X, Y):
-    # The blend has warned, naming the codes, of the classes without a
-    # positive; a member would repeat it, naming column numbers.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=f".*{re.escape(NO_POSITIVE_WARNING)}", category=UserWarning)
-        return estimator.fit(X, Y)

@@ -1,6 +1,7 @@
 """Per-class decision thresholds tuned on out-of-fold training probabilities."""
 
 import dataclasses
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,6 +19,7 @@ from .._multilabel import (
     check_multilabel_target,
     classes_without_positives,
     estimator_target,
+    fit_without_repeating_absent_classes,
     positive_proba,
     target_classes,
 )
@@ -365,7 +367,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         if self.ensemble:
             self.estimators_ = fold_estimators
         else:
-            self.estimators_ = [clone(self.estimator).fit(X, y_estimator)]
+            self.estimators_ = [fit_without_repeating_absent_classes(clone(self.estimator), X, y_estimator)]
         self.estimator_ = self.estimators_[0]
         return self
 
@@ -461,6 +463,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         else:
             cv = check_cv(self.cv)
         splits = list(cv.split(X, y, groups))
+        self._warn_absent_from_inner_folds(y, splits)
         fitted = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_predict_proba)(clone(self.estimator), X, y, train, test)
             for train, test in tqdm(splits, desc="inner folds", disable=not self.verbose)
@@ -476,6 +479,22 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                 f"{np.sum(times_tested != 1)} records are not."
             )
         return proba, [estimator for estimator, _ in fitted]
+
+    def _warn_absent_from_inner_folds(self, y, splits):
+        """One warning, naming the classes, for those with positives but none in some inner training part."""
+        y = np.asarray(y)
+        present = y.any(axis=0)
+        absent = np.zeros(y.shape[1], dtype=bool)
+        for train, _ in splits:
+            absent |= present & ~y[train].any(axis=0)
+        if absent.any():
+            warnings.warn(
+                f"{absent.sum()} of {len(absent)} classes have positive records in y but none in the "
+                f"training part of some inner fold: {', '.join(map(str, self.classes_[absent][:10]))}"
+                f"{', ...' if absent.sum() > 10 else ''}. That fold's model never predicts them.",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def _threshold_grid(thresholds):
@@ -493,7 +512,7 @@ def _threshold_grid(thresholds):
 
 
 def _fit_predict_proba(estimator, X, y, train, test):
-    estimator.fit(safe_indexing(X, train), safe_indexing(y, train))
+    fit_without_repeating_absent_classes(estimator, safe_indexing(X, train), safe_indexing(y, train))
     return estimator, positive_proba(estimator, safe_indexing(X, test), y.shape[1])
 
 

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_ecg.classes import scored_classes
+from sklearn_ecg.ensemble import MultilabelVotingClassifier
 from sklearn_ecg.metrics import challenge_metric, g_beta_measure, make_cinc_scorers, stacked_label_metric
 from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_thresholds, tune_thresholds
 
@@ -453,3 +456,18 @@ def test_classes_without_positives_warn_and_are_never_predicted():
     assert not prediction[:, 0].any() and prediction.any(axis=1).all()
     with pytest.raises(ValueError, match="no positive label at all"):
         _tuner().fit(X, np.zeros_like(y))
+
+
+def test_a_class_missing_from_an_inner_fold_warns_once_by_its_code():
+    X, y = three_labels(60)
+    y[:, 1] = 0
+    y[0, 1] = 1  # one positive: the inner fold that tests it trains without any
+    tuner = MultilabelThresholdTuner(MultilabelVotingClassifier([("knn", KNeighborsClassifier(5))]), cv=3,
+                                     classes=CODES, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tuner.fit(X, y)
+    messages = [str(w.message) for w in caught if "no positive record" in str(w.message)
+                or "inner fold" in str(w.message)]
+    assert messages == [f"1 of 3 classes have positive records in y but none in the training part of some inner "
+                        f"fold: {CODES[1]}. That fold's model never predicts them."]
