@@ -75,6 +75,10 @@ def estimator_target(Y, Y_given):
     return type(Y_given)(values, index=Y_given.index, columns=Y_given.columns)
 
 
+NO_POSITIVE_WARNING = "classes have no positive record in the data given to fit"
+"""Part of the warning of :func:`classes_without_positives`, for filters that silence its repeats."""
+
+
 def classes_without_positives(Y, classes):
     """Mask of the classes without a positive record in ``Y``, which are never to be predicted.
 
@@ -97,10 +101,6 @@ def classes_without_positives(Y, classes):
             stacklevel=1,  # one location, so that the default filter shows a repeated message once
         )
     return absent
-
-
-NO_POSITIVE_WARNING = "classes have no positive record in the data given to fit"
-"""Part of the warning of :func:`classes_without_positives`, for filters that silence its repeats."""
 
 
 def fit_without_repeating_absent_classes(estimator, X, Y):

@@ -251,4 +251,3 @@ class MultilabelVotingClassifier(ClassifierMixin, BaseComposition):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags
-
