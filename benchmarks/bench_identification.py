@@ -30,7 +30,13 @@ Every system standardises each lead with the pool's statistics. Systems:
   XResNet1d, 2.5 s windows, lead masking 0.5);
 - ``contrastive, RLM`` and ``contrastive, no RLM``:
   :class:`~sklearn_ecg.pretraining.ContrastivePretrainer` with random lead
-  masking (p = 0.5) and without it (p = 0).
+  masking (p = 0.5) and without it (p = 0);
+- ``contrastive, RLM, + ArcFace`` (with ``--arcface``): the first of these
+  fine-tuned by :class:`~sklearn_ecg.pretraining.ArcFaceEmbedder` on the
+  pool, each pool record its own identity (most of its patients have one
+  record), with the head's softer settings for small data (scale 10,
+  margin 0.2), ``--arcface-epochs`` epochs of 4 crops per record, lead
+  masking 0.5.
 
 Each system is run with seeds 0, 1, 2 (the no-learning baseline is
 deterministic); the table gives mean +- sd over seeds. A record's
@@ -47,6 +53,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_identification.py
     OMP_NUM_THREADS=1 python benchmarks/bench_identification.py --encoder xresnet1d --objective cmsc --epochs 30
+    python benchmarks/bench_identification.py --encoder xresnet1d --objective cmsc --epochs 30 --arcface
 """
 
 import argparse
@@ -58,6 +65,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.signal import welch
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -67,7 +75,7 @@ from sklearn_ecg.leads import LEAD_SETS
 from sklearn_ecg.metrics import identification_accuracy
 from sklearn_ecg.model_selection import GalleryProbeSplit
 from sklearn_ecg.preprocessing import LeadMasker, LeadStandardizer
-from sklearn_ecg.pretraining import ContrastivePretrainer, SelfKDPretrainer
+from sklearn_ecg.pretraining import ArcFaceEmbedder, ContrastivePretrainer, SelfKDPretrainer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FS = 100
@@ -145,9 +153,14 @@ def self_kd(args, seed):
         size=args.size, max_epochs=args.self_kd_epochs, device="cpu", random_state=seed))
 
 
-def fit_timed(estimator, pool):
+def arcface(args, seed, pretrainer):
+    return ArcFaceEmbedder(pretrained=FrozenEstimator(pretrainer), scale=10.0, margin=0.2,
+                           max_epochs=args.arcface_epochs, device="cpu", random_state=seed)
+
+
+def fit_timed(estimator, pool, identities=None):
     start = time.perf_counter()
-    estimator.fit(pool)
+    estimator.fit(pool, identities)
     return estimator, time.perf_counter() - start
 
 
@@ -174,6 +187,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=10, help="contrastive pretraining epochs")
     parser.add_argument("--lr", type=float, default=1e-3, help="contrastive learning rate")
     parser.add_argument("--self-kd-epochs", type=int, default=10)
+    parser.add_argument("--arcface", action="store_true", help="also fine-tune the RLM encoder with ArcFace")
+    parser.add_argument("--arcface-epochs", type=int, default=30)
     args = parser.parse_args()
     torch.set_num_threads(1)
     start = time.perf_counter()
@@ -186,7 +201,9 @@ def main():
           f"self-KD: xresnet1d {args.size}, {args.self_kd_epochs} epochs", flush=True)
     baseline = SpectralSummary().fit(pool)
     results = {"no learning": {"accuracy": [accuracies(baseline, X, groups, gallery, probe)], "seconds": []}}
-    for name in ("random init", "self-KD", "contrastive, RLM", "contrastive, no RLM"):
+    names = ["random init", "self-KD", "contrastive, RLM", "contrastive, no RLM"]
+    names += ["contrastive, RLM, + ArcFace"] if args.arcface else []
+    for name in names:
         results[name] = {"accuracy": [], "seconds": []}
     for seed in args.seeds:
         rlm, seconds = fit_timed(contrastive(args, seed, 0.5), pool)
@@ -196,6 +213,10 @@ def main():
         plain, seconds = fit_timed(contrastive(args, seed, 0.0), pool)
         results["contrastive, no RLM"]["accuracy"].append(accuracies(plain, X, groups, gallery, probe))
         results["contrastive, no RLM"]["seconds"].append(seconds)
+        if args.arcface:
+            tuned, seconds = fit_timed(arcface(args, seed, rlm), pool, np.arange(len(pool)))
+            results["contrastive, RLM, + ArcFace"]["accuracy"].append(accuracies(tuned, X, groups, gallery, probe))
+            results["contrastive, RLM, + ArcFace"]["seconds"].append(seconds)
         kd, seconds = fit_timed(self_kd(args, seed), pool)
         results["self-KD"]["accuracy"].append(accuracies(kd, X, groups, gallery, probe))
         results["self-KD"]["seconds"].append(seconds)
