@@ -41,7 +41,7 @@ import warnings
 import numpy as np
 import torch
 from _dev_data import load_data
-from bench_label_efficiency import probe_scores, random_embedder
+from bench_label_efficiency import FS, WINDOW, WINDOW_SAMPLES, probe_scores, random_embedder
 from joblib import Parallel, delayed
 from sklearn.model_selection import KFold
 
@@ -50,13 +50,11 @@ from sklearn_ecg.metrics import identification_accuracy, macro_auroc
 from sklearn_ecg.pipelines import pretrain_encoders
 from sklearn_ecg.preprocessing import LeadStandardizer
 
-FS, WINDOW = 100, 2.5
-WINDOW_SAMPLES = int(WINDOW * FS)
 HALF = 5 * FS
 CONTRASTIVE_EPOCHS = 60  # pretrain_encoders' default for tiny and small
 
-# Self-KD with one part changed at a time: the parameters changed from the
-# default pipeline's time branch (None: the contrastive recipe's epochs).
+# Self-KD with one part changed at a time: the parameters changed from
+# SelfKDPretrainer's defaults (None: the contrastive recipe's epochs).
 SELFKD_VARIANTS = {
     "self-KD (its defaults)": {},
     "self-KD, {epochs} epochs": {"max_epochs": None},
@@ -127,12 +125,12 @@ def run_one(system, params, pool, X, Y, folds, size, epochs, seed):
     return {**score(embedder, X, Y, folds), **diagnostics, "seconds": seconds}
 
 
-def print_table(systems, seeds, results):
+def print_table(names, seeds, results):
     columns = ["probe AUROC", "identification", "eff. rank", "epochs", "teacher H", "batch H", "loss first",
                "loss last", "seconds"]
     print("| system | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
-    for system in systems:
+    for system in names:
         cells = []
         for column in columns:
             values = np.array([results[system, seed][column] for seed in seeds if column in results[system, seed]])
@@ -143,7 +141,7 @@ def print_table(systems, seeds, results):
             else:
                 cells.append(f"{values.mean():.3g}")
         print(f"| {system} | " + " | ".join(cells) + " |")
-    log_k = {results[s, seeds[0]].get("log K") for s in systems} - {None}
+    log_k = {results[s, seeds[0]].get("log K") for s in names} - {None}
     print(f"\nmean ± sd over seeds {seeds}; log K (uniform teacher) = "
           + ", ".join(f"{value:.2f}" for value in sorted(log_k)))
 
