@@ -408,6 +408,16 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(("progress", ProgressBar()))
         return callbacks
 
+    def _check_n_leads(self, X, *, reset):
+        """With ``reset``, record the lead count of ``X`` as ``n_leads_in_``; else require that count."""
+        if reset:
+            self.n_leads_in_ = X.shape[1]
+        elif X.shape[1] != self.n_leads_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} leads (shape {X.shape}), but this {type(self).__name__} was "
+                f"fitted on {self.n_leads_in_}; give absent leads as zero channels."
+            )
+
     @contextlib.contextmanager
     def _inference(self, module):
         """``(module, device)``: a fitted module on the device of ``device``, in eval mode, without gradients.

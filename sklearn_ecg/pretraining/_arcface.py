@@ -271,13 +271,7 @@ class ArcFaceEmbedder(TransformerMixin, BaseTorchEstimator):
 
     def _check_X(self, X, *, reset):
         X = check_signals(X, dtype=np.float32)
-        if reset:
-            self.n_leads_in_ = X.shape[1]
-        elif X.shape[1] != self.n_leads_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} leads (shape {X.shape}), but this {type(self).__name__} was "
-                f"fitted on {self.n_leads_in_}; give absent leads as zero channels."
-            )
+        self._check_n_leads(X, reset=reset)
         return X
 
     def _check_identities(self, y, n_records):

@@ -474,13 +474,7 @@ class ContrastivePretrainer(TransformerMixin, BaseTorchEstimator):
                 f"of shape {np.shape(X)}."
             )
         X = check_signals(X, dtype=np.float32)
-        if reset:
-            self.n_leads_in_ = X.shape[1]
-        elif X.shape[1] != self.n_leads_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} leads (shape {X.shape}), but this {type(self).__name__} was "
-                f"fitted on {self.n_leads_in_}; give absent leads as zero channels."
-            )
+        self._check_n_leads(X, reset=reset)
         return X
 
     def _check_pairs(self, n_records, n_pairs):

@@ -439,13 +439,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
                 f"{np.shape(X)}; use modality='spectrogram' for spectrograms."
             )
         X = check_signals(X, ndim=ndim, dtype=np.float32)
-        if reset:
-            self.n_leads_in_ = X.shape[1]
-        elif X.shape[1] != self.n_leads_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} leads (shape {X.shape}), but this {type(self).__name__} was "
-                f"fitted on {self.n_leads_in_}; give absent leads as zero channels."
-            )
+        self._check_n_leads(X, reset=reset)
         if self.modality == "time":  # the magnitudes (or logarithms) of spectrograms have another scale
             check_amplitude(self, X, reset=reset)
         # random_crops (fit) and sliding_windows (transform) zero-pad them.
