@@ -27,6 +27,7 @@ from scipy.signal import get_window
 __all__ = [
     "aggregate_windows",
     "batched_forward",
+    "mean_window_embeddings",
     "padded_stft_magnitude",
     "random_crops",
     "record_windows",
@@ -564,3 +565,41 @@ def batched_forward(module, x, batch_size):
         return tuple(torch.cat(parts) for parts in zip(*outputs))
     return torch.cat(outputs)
 
+
+
+def mean_window_embeddings(encoder, records, window, batch_size):
+    """Each record's mean embedding over its sliding windows (50 % overlap), in float64.
+
+    The windows of :func:`record_windows` (step ``window // 2``, records
+    shorter than ``window`` zero-padded) are cut along the last axis, so
+    the records may be signals or spectrograms, and embedded by
+    :func:`batched_forward` in batches of ``batch_size``.
+
+    Parameters
+    ----------
+    encoder : callable
+        Maps windows ``(batch, ...)`` to embeddings ``(batch, n_features)``;
+        in eval mode.
+    records : torch.Tensor of shape (n_records, n_leads, n_times) or (n_records, n_leads, n_freqs, n_frames)
+        On the device of ``encoder``.
+    window, batch_size : int
+
+    Returns
+    -------
+    embeddings : torch.Tensor of shape (n_records, n_features), float64
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ecg.nn.functional import mean_window_embeddings
+    >>> records = torch.randn(3, 2, 10)
+    >>> mean_window_embeddings(lambda x: x.sum(dim=-1), records, window=4, batch_size=8).shape
+    torch.Size([3, 2])
+    """
+    flat = records.flatten(1, -2)  # spectrograms: leads x frequencies as channels
+    windows = record_windows(flat, window, max(1, window // 2))
+    n_windows = windows.shape[1]
+    windows = windows.reshape((-1,) + records.shape[1:-1] + (window,))
+    # A short last batch is padded: a window's embedding does not depend on the others.
+    embeddings = batched_forward(encoder, windows, batch_size).double()
+    return embeddings.unflatten(0, (len(records), n_windows)).mean(dim=1)

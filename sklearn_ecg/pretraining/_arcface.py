@@ -20,7 +20,7 @@ from .._validation import check_signals
 from ..augmentation import RandomLeadMasking
 from ..base import BaseTorchEstimator, RecordBatches, SeededNet
 from ..nn import ENCODER_PRESETS, IdentificationNetwork, build_encoder
-from ..nn.functional import batched_forward, random_crops, record_windows
+from ..nn.functional import mean_window_embeddings, random_crops
 from ..preprocessing import LeadStandardizer
 
 
@@ -247,9 +247,7 @@ class ArcFaceEmbedder(TransformerMixin, BaseTorchEstimator):
         with self._inference(self.encoder_) as (encoder, device):
             for start in range(0, len(X), self.batch_size):
                 records = torch.from_numpy(np.ascontiguousarray(X[start:start + self.batch_size])).to(device)
-                windows = record_windows(records, self.window, max(1, self.window // 2))
-                flat = batched_forward(encoder, windows.flatten(0, 1), self.batch_size).float()
-                means = flat.unflatten(0, windows.shape[:2]).mean(dim=1)
+                means = mean_window_embeddings(encoder, records, self.window, self.batch_size)
                 embeddings[start:start + len(records)] = F.normalize(means).cpu().numpy()
         return embeddings
 

@@ -14,7 +14,7 @@ from .._sklearn_compat import Interval, StrOptions, fit_context
 from .._validation import check_amplitude, check_signals, warn_short_records
 from ..base import BaseTorchEstimator, RecordBatches
 from ..nn import DINOLoss, build_encoder, load_encoder_state
-from ..nn.functional import batched_forward, record_windows
+from ..nn.functional import mean_window_embeddings
 from ..preprocessing import STFTSpectrogram
 from ._dino_net import (
     DINONet,
@@ -357,13 +357,7 @@ class SelfKDPretrainer(TransformerMixin, BaseTorchEstimator):
             # device, never those of the whole of X in memory at once.
             for start in range(0, len(X), self.batch_size):
                 records = torch.from_numpy(np.array(X[start:start + self.batch_size])).to(device)
-                flat = records.flatten(1, -2)  # spectrograms: leads x frequencies as channels
-                windows = record_windows(flat, self.window_, max(1, self.window_ // 2))
-                n_windows = windows.shape[1]
-                windows = windows.reshape((-1,) + records.shape[1:-1] + (self.window_,))
-                # A short last batch is padded: a window's embedding does not depend on the others.
-                window_embeddings = batched_forward(encoder, windows, self.batch_size).double()
-                means = window_embeddings.unflatten(0, (len(records), n_windows)).mean(dim=1)
+                means = mean_window_embeddings(encoder, records, self.window_, self.batch_size)
                 embeddings[start:start + len(records)] = means.cpu().numpy()
         return embeddings
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from sklearn_ecg.nn.functional import (
     aggregate_windows,
     batched_forward,
+    mean_window_embeddings,
     random_crops,
     segment_pairs,
     sliding_windows,
@@ -254,3 +255,20 @@ def test_segment_pairs_reject_bad_input(X, kwargs, match):
         segment_pairs(X, 10, **kwargs)
     with pytest.raises(ValueError, match="segment_length must be a positive integer"):
         segment_pairs(np.zeros((2, 1, 100)), 0)
+
+
+@pytest.mark.parametrize("shape, window", [((3, 2, 10), 4), ((2, 2, 3, 9), 4), ((2, 1, 3), 5)])
+def test_mean_window_embeddings_average_each_records_sliding_windows(shape, window):
+    records = torch.randn(*shape, dtype=torch.float64)
+    weights = torch.randn(int(np.prod(shape[1:-1])) * window, 2, dtype=torch.float64)
+
+    def encoder(x):
+        return x.flatten(1) @ weights
+
+    flat = records.flatten(1, -2).numpy()
+    windows, record_index = sliding_windows(flat, window, max(1, window // 2))
+    expected = [encoder(torch.from_numpy(windows[record_index == i]).reshape((-1,) + shape[1:-1] + (window,)))
+                .mean(dim=0) for i in range(shape[0])]
+    got = mean_window_embeddings(encoder, records, window, batch_size=3)
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got, torch.stack(expected))
