@@ -103,6 +103,28 @@ def classes_without_positives(Y, classes):
     return absent
 
 
+def warn_classes_missing_from_folds(Y, splits, classes):
+    """One warning, naming the classes, for those with positives in ``Y`` but none in some training part.
+
+    ``splits`` are the ``(train, test)`` index pairs of an inner
+    cross-validation: a fold that trains without a class's positives never
+    predicts it.
+    """
+    Y = np.asarray(Y)
+    present = Y.any(axis=0)
+    missing = np.zeros(Y.shape[1], dtype=bool)
+    for train, _ in splits:
+        missing |= present & ~Y[train].any(axis=0)
+    if missing.any():
+        warnings.warn(
+            f"{missing.sum()} of {len(missing)} classes have positive records in y but none in the training "
+            f"part of some inner fold: {_first(np.asarray(classes)[missing], 10)}. That fold's model never "
+            "predicts them.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def fit_without_repeating_absent_classes(estimator, X, Y):
     """``estimator.fit(X, Y)``, silencing its warning of classes without positives.
 

@@ -1,7 +1,6 @@
 """Per-class decision thresholds tuned on out-of-fold training probabilities."""
 
 import dataclasses
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,6 +21,7 @@ from .._multilabel import (
     fit_without_repeating_absent_classes,
     positive_proba,
     target_classes,
+    warn_classes_missing_from_folds,
 )
 from .._sklearn_compat import HasMethods, Interval, Options, StrOptions, fit_context, num_samples, safe_indexing
 from .._validation import check_indicator, check_same_shape, check_scores
@@ -463,7 +463,7 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         else:
             cv = check_cv(self.cv)
         splits = list(cv.split(X, y, groups))
-        self._warn_absent_from_inner_folds(y, splits)
+        warn_classes_missing_from_folds(y, splits, self.classes_)
         fitted = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_predict_proba)(clone(self.estimator), X, y, train, test)
             for train, test in tqdm(splits, desc="inner folds", disable=not self.verbose)
@@ -479,22 +479,6 @@ class MultilabelThresholdTuner(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                 f"{np.sum(times_tested != 1)} records are not."
             )
         return proba, [estimator for estimator, _ in fitted]
-
-    def _warn_absent_from_inner_folds(self, y, splits):
-        """One warning, naming the classes, for those with positives but none in some inner training part."""
-        y = np.asarray(y)
-        present = y.any(axis=0)
-        absent = np.zeros(y.shape[1], dtype=bool)
-        for train, _ in splits:
-            absent |= present & ~y[train].any(axis=0)
-        if absent.any():
-            warnings.warn(
-                f"{absent.sum()} of {len(absent)} classes have positive records in y but none in the "
-                f"training part of some inner fold: {', '.join(map(str, self.classes_[absent][:10]))}"
-                f"{', ...' if absent.sum() > 10 else ''}. That fold's model never predicts them.",
-                UserWarning,
-                stacklevel=3,
-            )
 
 
 def _threshold_grid(thresholds):
