@@ -13,6 +13,7 @@ array (or a memmap) a batch at a time.
 import contextlib
 import copy
 import io
+import math
 import os
 import pickle
 import warnings
@@ -389,6 +390,19 @@ class BaseTorchEstimator(BaseEstimator):
         if isinstance(net, _AcceleratedNet):
             net.detach_accelerator()
         return net
+
+    def _training_batches(self, n_items, *, drop_last):
+        """``(drop_last, steps)``: whether training drops a short last batch, and its optimiser steps.
+
+        ``max_epochs`` epochs over ``n_items`` items in batches of
+        ``batch_size``. ``drop_last`` as asked (e.g. a last batch of one
+        item, on which batch normalisation cannot train), and always through
+        accelerate: split between its processes, a short last batch could
+        leave one item to a process's batch normalisation.
+        """
+        drop_last = drop_last or getattr(self, "accelerator", None) is not None
+        batches = n_items // self.batch_size if drop_last else math.ceil(n_items / self.batch_size)
+        return drop_last, self.max_epochs * batches
 
     def _default_callbacks(self, schedule, *, extra=(), patience=None, monitor="train_loss", load_best=False):
         """skorch callbacks: the learning-rate ``schedule``, ``extra`` ones, early stopping, progress.

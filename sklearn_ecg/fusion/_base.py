@@ -6,7 +6,6 @@ their network and how a training item reaches it; everything else, from
 the target checks to the thresholds, lives here once.
 """
 
-import math
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -323,10 +322,7 @@ class BaseFusionClassifier(ClassifierMixin, BaseTorchEstimator, metaclass=ABCMet
 
     def _fusion_net(self, network, Y_train, rng, valid_data):
         n_items = len(Y_train) * self._crops_per_record()
-        # Split between the processes of accelerate, a short last batch
-        # could leave one crop to a process's batch normalisation: dropped.
-        drop_last = self._drop_last_batch(n_items) or self.accelerator is not None
-        steps = self.max_epochs * (n_items // self.batch_size if drop_last else math.ceil(n_items / self.batch_size))
+        drop_last, steps = self._training_batches(n_items, drop_last=self._drop_last_batch(n_items))
         schedule = LRScheduler(policy="CosineAnnealingLR", T_max=steps, eta_min=self.min_lr, step_every="batch")
         callbacks = self._default_callbacks(
             schedule, patience=self.n_iter_no_change, monitor="train_loss" if valid_data is None else "valid_loss",

@@ -310,8 +310,8 @@ class ArcFaceEmbedder(TransformerMixin, BaseTorchEstimator):
 
     def _identification_net(self, network, n_records, rng):
         n_items = n_records * self.crops_per_record
-        drop_last = n_items % self.batch_size == 1  # a batch of one crop breaks batch normalisation
-        steps = self.max_epochs * (n_items // self.batch_size if drop_last else math.ceil(n_items / self.batch_size))
+        # A batch of one crop breaks batch normalisation.
+        drop_last, steps = self._training_batches(n_items, drop_last=n_items % self.batch_size == 1)
         schedule = LRScheduler(policy="CosineAnnealingLR", T_max=max(1, steps), step_every="batch")
         return self._build_net(
             network,
