@@ -8,7 +8,9 @@ same folds in this one run, each seed its own row and a mean +- sd row.
 Systems, per seed:
 
 - ``default``: ``make_default_pipeline(classes=..., random_state=seed)``;
-  ``--set`` passes other ``make_default_pipeline`` options, to measure
+  ``--set`` passes other ``make_default_pipeline`` options, and nested
+  parameters of the pipeline it builds (names with ``__``, e.g.
+  ``classifier__estimator__fusion__pos_weight='balanced'``), to measure
   candidates.
 - its members, when the default is a blend: each member's probabilities
   from the same fitted inner models, with thresholds tuned on that
@@ -68,13 +70,16 @@ def fit_fold(system, X, Y, classes, train, test, seed, encoders, args):
     """``{row: (oof, test_proba, test_labels)}`` of one system on one fold, and its fit seconds."""
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
+    options = {key: value for key, value in args.set.items() if "__" not in key}
     if system == DEFAULT:
-        model = make_default_pipeline(classes=classes, random_state=seed, **args.set)
+        model = make_default_pipeline(classes=classes, random_state=seed, **options)
     elif system == POOL:
-        model = make_default_pipeline(classes=classes, pretrained=encoders, random_state=seed, **args.set)
+        model = make_default_pipeline(classes=classes, pretrained=encoders, random_state=seed, **options)
     else:
         model = make_default_pipeline(classes=classes, pretrained=None, pretraining="fit", ensemble=None, blend=None,
                                       random_state=seed, **args.previous_set)
+    if system != PREVIOUS:
+        model.set_params(**{key: value for key, value in args.set.items() if "__" in key})
     start = time.perf_counter()
     model.fit(X[train], Y[train])
     fit_s = time.perf_counter() - start
@@ -165,7 +170,8 @@ def main():
     parser.add_argument("--method", default="contrastive", help="pool pretraining method")
     parser.add_argument("--pool-epochs", type=int, default=None, help="None: the method's default")
     parser.add_argument("--set", nargs="*", default=[], metavar="PARAM=VALUE",
-                        help="make_default_pipeline options of the default row, e.g. finetune_epochs=80")
+                        help="make_default_pipeline options of the default row, e.g. finetune_epochs=80, or nested "
+                             "parameters of its pipeline (names with __)")
     parser.add_argument("--previous", action="store_true", help="also the previous default")
     parser.add_argument("--pool", type=int, nargs="*", default=[], metavar="SEED",
                         help="also the default whose time encoder starts from pool-pretrained encoders (same --set "
