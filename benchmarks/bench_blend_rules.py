@@ -18,7 +18,16 @@ Rules: the weighted mean of the probabilities (fusion weight ``w``, the
 default's is 0.5); ``w`` chosen per fold by the challenge metric on the
 inner out-of-fold blend; the mean of logits; the mean of per-class
 quantiles (each member's score mapped to its rank among its inner
-out-of-fold scores of the class).
+out-of-fold scores of the class); each member's logits divided by a
+temperature fitted on its inner out-of-fold probabilities (cross-entropy,
+all classes at once; with ``+ class bias`` also a bias per class), then
+the mean of probabilities or of logits.
+
+``AUROC, classes with >= 4 positives`` is the pooled macro AUROC of the
+classes with at least 4 positive records among the 247: below that, a
+class has no positive in the training part of some folds, and its pooled
+AUROC also measures how those folds' models score a class they never saw
+(``_anchor.ranking_figures``).
 
 Usage::
 
@@ -29,10 +38,12 @@ Usage::
 import argparse
 
 import numpy as np
+from _anchor import RANKING_HEADER, ranking_figures
 from _dev_data import load_data
-from scipy.special import expit, logit
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit, logit
 
-from sklearn_ecg.metrics import cinc_report, macro_auroc
+from sklearn_ecg.metrics import cinc_report
 from sklearn_ecg.model_selection import apply_thresholds, tune_thresholds
 
 FUSION, MINIROCKET = "default: fusion member", "default: minirocket member"
@@ -49,6 +60,33 @@ def quantiles(reference, scores):
 
 def _logit(p):
     return logit(np.clip(p, 1e-6, 1 - 1e-6))
+
+
+def temperature(oof, Y_train, class_bias=False):
+    """``scores -> a * logit(scores) (+ b per class)``, fitted by cross-entropy on the out-of-fold probabilities."""
+    z = _logit(oof)
+
+    def scaled(w, logits):
+        return w[0] * logits + (w[1:] if class_bias else 0.0)
+
+    def loss(w):
+        s = scaled(w, z)
+        return -(Y_train * log_expit(s) + (1 - Y_train) * log_expit(-s)).mean()
+
+    start = np.r_[1.0, np.zeros(oof.shape[1] if class_bias else 0)]
+    w = minimize(loss, start, method="L-BFGS-B", bounds=[(1e-3, None)] + [(None, None)] * (len(start) - 1)).x
+    return lambda scores: scaled(w, _logit(scores))
+
+
+def calibrated(space, class_bias=False):
+    """Each member's temperature-scaled logits, then the mean of probabilities or of logits."""
+    def combine(f, m, fo, mo, Y_train):
+        maps = [temperature(oof, Y_train, class_bias) for oof in (fo, mo)]
+        test, oof = [g(x) for g, x in zip(maps, (f, m))], [g(x) for g, x in zip(maps, (fo, mo))]
+        if space == "logits":
+            return expit(np.mean(test, axis=0)), expit(np.mean(oof, axis=0))
+        return np.mean(expit(test), axis=0), np.mean(expit(oof), axis=0)
+    return combine
 
 
 def rules():
@@ -70,16 +108,15 @@ def nested_weight(f, m, fo, mo, Y_train, classes):
 
 
 def evaluate(combine, stored, folds, seed, Y, classes):
-    """Pooled challenge metric, pooled AUROC and within-fold-ranked AUROC of one rule and seed."""
-    scores, labels, ranked = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int), np.zeros(Y.shape)
+    """Pooled challenge metric and the ranking figures of one rule and seed."""
+    scores, labels, fold_scores = np.zeros(Y.shape), np.zeros(Y.shape, dtype=int), []
     for fold, (train, test) in enumerate(folds):
         f, m, fo, mo = fold_arrays(stored, seed, fold)
         test_scores, oof = combine(f, m, fo, mo, Y[train])
         thresholds, _ = tune_thresholds(Y[train], oof, classes=classes)
         scores[test], labels[test] = test_scores, apply_thresholds(test_scores, thresholds)
-        ranked[test] = (np.argsort(np.argsort(test_scores, axis=0), axis=0) + 0.5) / len(test)
-    report = cinc_report(Y, scores, labels, classes=classes)
-    return report["challenge"], report["macro_auroc"], macro_auroc(Y, ranked)
+        fold_scores.append(test_scores)
+    return (cinc_report(Y, scores, labels, classes=classes)["challenge"], *ranking_figures(Y, folds, fold_scores))
 
 
 def main():
@@ -100,9 +137,12 @@ def main():
                  for name, rule in rules().items()}
     combiners["weight chosen per fold on inner OOF"] = lambda f, m, fo, mo, Y_train: nested_weight(
         f, m, fo, mo, Y_train, classes)
+    combiners["temperature per member, mean of probabilities"] = calibrated("probabilities")
+    combiners["temperature per member, mean of logits"] = calibrated("logits")
+    combiners["temperature + class bias per member, mean of probabilities"] = calibrated("probabilities", True)
     print(f"{len(Y)} records, {n_folds} folds, seeds {seeds}; mean +- sd over seeds\n")
-    print("| rule | ChM | AUROC | AUROC within folds |")
-    print("|---|---|---|---|")
+    print("| rule | ChM | " + " | ".join(RANKING_HEADER) + " |")
+    print("|---|---|" + "---|" * len(RANKING_HEADER))
     for name, combine in combiners.items():
         values = np.array([evaluate(combine, stored, folds, seed, Y, classes) for seed in seeds])
         cells = " | ".join(f"{mean:.3f} +- {sd:.3f}" for mean, sd in zip(values.mean(axis=0), values.std(axis=0)))

@@ -27,7 +27,10 @@ Systems, per seed:
   with the seed, thresholds tuned on inner 5-fold out-of-fold scores.
 
 Every metric of METHODS.md section 3 and each system's fit time (summed
-over the folds; the pool pretraining apart). ``--n-jobs`` runs the pool
+over the folds; the pool pretraining apart); then, per system, the pooled
+macro AUROC beside the same with the scores ranked within each test fold
+and over the classes with 4 or more positives (``_anchor.ranking_figures``):
+what the models rank, apart from how their scales differ between folds. ``--n-jobs`` runs the pool
 pretrainings, then the (system, seed, fold) fits, in that many processes of
 one torch thread each.
 
@@ -44,7 +47,16 @@ import warnings
 
 import numpy as np
 import torch
-from _anchor import HEADER, TUNED, mean_sd_rows, run_anchor, score_cells, tested_records
+from _anchor import (
+    HEADER,
+    RANKING_HEADER,
+    TUNED,
+    mean_sd_rows,
+    ranking_figures,
+    run_anchor,
+    score_cells,
+    tested_records,
+)
 from _dev_data import load_data
 from joblib import Parallel, delayed
 from sklearn.model_selection import KFold
@@ -110,9 +122,10 @@ def member_rows(model, X_train, Y_train, X_test):
     return rows
 
 
-def save_probabilities(path, tasks, results, folds):
+def save_probabilities(path, tasks, results, folds, anchor_folds):
     """Every row's per-fold probabilities, for analyses after the run (keys ``row|seed|fold|kind``)."""
-    arrays = {}
+    arrays = {f"{ANCHOR}|{seed}|{k}|{kind}": value for seed, per_fold in anchor_folds.items()
+              for k, pair in enumerate(per_fold) for kind, value in zip(("oof", "test"), pair)}
     for (_, seed, _, k), (rows, _) in zip(tasks, results):
         arrays[f"folds|{k}|train"], arrays[f"folds|{k}|test"] = folds[k]
         for row, values in rows.items():
@@ -147,6 +160,19 @@ def print_per_class(pooled, Y, classes):
     for j in np.argsort(-Y.sum(axis=0)):
         cells = " | ".join(f"{np.nanmean([r[key][j] for r in reports]):.3f}" for key in ("auroc", "auprc", "f1"))
         print(f"| {names.get(classes[j], classes[j])} | {classes[j]} | {int(Y[:, j].sum())} | {cells} |")
+
+
+def print_ranking(fold_scores, folds, Y):
+    """Each row's pooled macro AUROC beside the same ranked within the folds and over the frequent classes."""
+    figures = {}
+    for (row, _), scores in fold_scores.items():
+        figures.setdefault(row, []).append(ranking_figures(Y, folds, scores))
+    print("\nranking (mean +- sd over seeds; see _anchor.ranking_figures):\n")
+    print("| system | " + " | ".join(RANKING_HEADER) + " |")
+    print("|---|" + "---|" * len(RANKING_HEADER))
+    for row, values in figures.items():
+        cells = " | ".join(f"{mean:.3f} +- {sd:.3f}" for mean, sd in zip(np.mean(values, 0), np.std(values, 0)))
+        print(f"| {row} | {cells} |")
 
 
 def print_table(rows):
@@ -208,19 +234,22 @@ def main():
         delayed(fit_fold)(system, X, Y, classes, *folds[k], seed, encoders, args)
         for system, seed, encoders, k in tasks
     )
-    if args.output:
-        save_probabilities(args.output, tasks, results, folds)
-    rows = {}
+    rows, fold_scores, anchor_folds = {}, {}, {}
     if not args.no_anchor:
         for seed in args.seeds:
-            anchor = run_anchor(X, Y, classes, folds, random_state=seed)
+            anchor = run_anchor(X, Y, classes, folds, fold_proba=anchor_folds.setdefault(seed, []), random_state=seed)
             if anchor:
                 rows[(ANCHOR, TUNED, seed)] = anchor[TUNED]
+                fold_scores[(ANCHOR, seed)] = [test for _, test in anchor_folds[seed]]
+    if args.output:
+        save_probabilities(args.output, tasks, results, folds, anchor_folds)
     tested, default_pooled = tested_records(folds), []
     for system in systems:
         for seed in seeds[system]:
             mine = [(result, fit_s) for (s, sd, _, _), (result, fit_s) in zip(tasks, results)
                     if s == system and sd == seed]
+            for row in mine[0][0]:
+                fold_scores[(row, seed)] = [result[row][1] for result, _ in mine]
             pooled = pooled_predictions([result for result, _ in mine], folds, Y, classes)
             fit_s = sum(seconds for _, seconds in mine)
             for row, (scores, labels) in pooled.items():
@@ -230,6 +259,7 @@ def main():
                 default_pooled.append(pooled[DEFAULT])
     print()
     print_table(rows)
+    print_ranking(fold_scores, folds, Y)
     print_per_class(default_pooled, Y[tested], classes)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
