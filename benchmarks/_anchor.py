@@ -32,12 +32,12 @@ from sklearn_ecg.model_selection import MultilabelThresholdTuner, apply_threshol
 
 PLAIN, TUNED = "decision > 0", "tuned on inner 5-fold OOF"
 # The metrics of METHODS.md section 3, as cinc_report names them and as table headers.
+METRICS = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
+HEADER = ("ChM", "AUROC", "AUPRC", "Acc", "F1", "F2", "G2")
 # Below this many positive records among the 247, a class has none in the
 # training part of some of the ten folds.
 FREQUENT_CLASS_POSITIVES = 4
 RANKING_HEADER = ("AUROC", "AUROC within folds", f"AUROC, classes with >= {FREQUENT_CLASS_POSITIVES} positives")
-METRICS = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
-HEADER = ("ChM", "AUROC", "AUPRC", "Acc", "F1", "F2", "G2")
 
 
 def score_cells(report):

@@ -30,9 +30,9 @@ Every metric of METHODS.md section 3 and each system's fit time (summed
 over the folds; the pool pretraining apart); then, per system, the pooled
 macro AUROC beside the same with the scores ranked within each test fold
 and over the classes with 4 or more positives (``_anchor.ranking_figures``):
-what the models rank, apart from how their scales differ between folds. ``--n-jobs`` runs the pool
-pretrainings, then the (system, seed, fold) fits, in that many processes of
-one torch thread each.
+what the models rank, apart from how their scales differ between folds.
+``--n-jobs`` runs the pool pretrainings, then the (system, seed, fold) fits,
+in that many processes of one torch thread each.
 
 Usage::
 
