@@ -34,8 +34,8 @@ PLAIN, TUNED = "decision > 0", "tuned on inner 5-fold OOF"
 # The metrics of METHODS.md section 3, as cinc_report names them and as table headers.
 METRICS = ("challenge", "macro_auroc", "macro_auprc", "accuracy", "macro_f1", "f2", "g2")
 HEADER = ("ChM", "AUROC", "AUPRC", "Acc", "F1", "F2", "G2")
-# Below this many positive records among the 247, a class has none in the
-# training part of some of the ten folds.
+# With fewer positive records than this among the 247, the fold that tests a
+# class's positive trains on at most two others (on none, for one positive).
 FREQUENT_CLASS_POSITIVES = 4
 RANKING_HEADER = ("AUROC", "AUROC within folds", f"AUROC, classes with >= {FREQUENT_CLASS_POSITIVES} positives")
 
@@ -97,9 +97,10 @@ def ranking_figures(Y, folds, fold_scores):
 
     Ranking within the folds keeps each fold model's order of its records
     and removes what differs between the models' scales. The frequent
-    classes (``FREQUENT_CLASS_POSITIVES`` or more positives in ``Y``) have
-    positives in the training part of every fold; below that, a pooled AUROC
-    also measures how the folds' models score a class they never saw.
+    classes have ``FREQUENT_CLASS_POSITIVES`` or more positives in ``Y``;
+    for the others, the fold that tests a positive trains on two others at
+    most, and a pooled AUROC also measures how that fold's model scores a
+    class it barely saw, or never.
     """
     scores, ranked = np.zeros(Y.shape), np.zeros(Y.shape)
     for (_, test), fold in zip(folds, fold_scores):

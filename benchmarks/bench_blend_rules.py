@@ -24,10 +24,10 @@ all classes at once; with ``+ class bias`` also a bias per class), then
 the mean of probabilities or of logits.
 
 ``AUROC, classes with >= 4 positives`` is the pooled macro AUROC of the
-classes with at least 4 positive records among the 247: below that, a
-class has no positive in the training part of some folds, and its pooled
-AUROC also measures how those folds' models score a class they never saw
-(``_anchor.ranking_figures``).
+classes with at least 4 positive records among the 247: below that, the
+fold that tests a class's positive trains on two others at most, and its
+pooled AUROC also measures how that fold's model scores a class it barely
+saw, or never (``_anchor.ranking_figures``).
 
 Usage::
 
