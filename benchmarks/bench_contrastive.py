@@ -1,7 +1,9 @@
 """Does lead-agnostic contrastive pretraining (CMSC, wav2vec 2.0) give better embeddings than a random encoder?
 
 A plain torch loop over :class:`~sklearn_ecg.nn.ContrastivePretrainingNetwork`
-(no estimator yet): pretraining on the unlabelled records of ``ptbxl-dev``
+(the network :class:`~sklearn_ecg.pretraining.ContrastivePretrainer` trains;
+this script predates the estimator and keeps its own loop so that each
+option can be varied alone): pretraining on the unlabelled records of ``ptbxl-dev``
 (100 Hz) and ``ludb-dev`` (500 Hz resampled to 100 Hz), 10 s each, cut into
 pairs of 5 s segments, random lead masking (p = 0.5) unless
 ``--no-lead-masking``. Adam(W) (0.9, 0.98), eps 1e-6, weight decay 0.01, a
