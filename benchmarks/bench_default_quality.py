@@ -82,16 +82,15 @@ def fit_fold(system, X, Y, classes, train, test, seed, encoders, args):
     """``{row: (oof, test_proba, test_labels)}`` of one system on one fold, and its fit seconds."""
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
-    options = {key: value for key, value in args.set.items() if "__" not in key}
     if system == DEFAULT:
-        model = make_default_pipeline(classes=classes, random_state=seed, **options)
+        model = make_default_pipeline(classes=classes, random_state=seed, **args.set)
     elif system == POOL:
-        model = make_default_pipeline(classes=classes, pretrained=encoders, random_state=seed, **options)
+        model = make_default_pipeline(classes=classes, pretrained=encoders, random_state=seed, **args.set)
     else:
         model = make_default_pipeline(classes=classes, pretrained=None, pretraining="fit", ensemble=None, blend=None,
                                       random_state=seed, **args.previous_set)
     if system != PREVIOUS:
-        model.set_params(**{key: value for key, value in args.set.items() if "__" in key})
+        model.set_params(**args.nested_set)
     start = time.perf_counter()
     model.fit(X[train], Y[train])
     fit_s = time.perf_counter() - start
@@ -207,7 +206,10 @@ def main():
     parser.add_argument("--output", default=None, metavar="NPZ",
                         help="also write every fold's probabilities (row|seed|fold|oof, test, labels) there")
     args = parser.parse_args()
-    args.set = parse_settings(args.set)
+    settings = parse_settings(args.set)
+    # make_default_pipeline's options, and nested parameters of the pipeline it builds
+    args.set = {key: value for key, value in settings.items() if "__" not in key}
+    args.nested_set = {key: value for key, value in settings.items() if "__" in key}
     args.previous_set = {}
     if args.quick:
         args.pool_epochs = 1
@@ -220,7 +222,7 @@ def main():
     pool = np.concatenate([data["ptbxl_X"], data["ludb_X"]])
     folds = list(KFold(10, shuffle=True, random_state=0).split(X))[:2 if args.quick else 10]
     print(f"{len(X)} records, {Y.shape[1]} classes; pool {len(pool)} records; {len(folds)} folds; "
-          f"seeds {args.seeds}; default options {args.set}", flush=True)
+          f"seeds {args.seeds}; default options {args.set}, {args.nested_set}", flush=True)
 
     pretrained = dict(zip(args.pool, Parallel(n_jobs=args.n_jobs)(
         delayed(pretrain_pool)(pool, seed, args) for seed in args.pool)))
